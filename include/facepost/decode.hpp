@@ -1,0 +1,88 @@
+// facepost/decode.hpp - box and landmark decoding, rounded exactly as the reference.
+//
+// Reference (float32 throughout; each product rounded before the next add):
+//   cx = p.cx + l0*v0*p.w      w = p.w * exp(l2*v1)      x1 = cx - w/2    x2 = w + x1
+//   then x * W (input width), then (x - pad) / scale (the reference: x / resize).
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+
+#include "facepost/anchors.hpp"
+#include "facepost/detail/exact.hpp"
+#include "facepost/params.hpp"
+#include "facepost/tensor.hpp"
+
+namespace facepost {
+
+/// Everything decode needs besides the prior and the regression row.
+struct DecodeContext {
+  float input_width = 0.f, input_height = 0.f;
+  Variance variance{};
+  ImageMapping mapping{};
+
+  DecodeContext() = default;
+  DecodeContext(InputSize in, Variance v, const ImageMapping& m)
+      : input_width(float(in.width)), input_height(float(in.height)), variance(v), mapping(m) {}
+
+  /// Normalised x to original-image pixels: (x*W - pad) / scale.
+  float map_x(float x) const noexcept {
+    return (detail::mul(x, input_width) - mapping.pad_x) / mapping.scale_x;
+  }
+  float map_y(float y) const noexcept {
+    return (detail::mul(y, input_height) - mapping.pad_y) / mapping.scale_y;
+  }
+};
+
+/// Decodes one box. `prior` is (cx, cy, w, h); loc(c) reads column c of the regression row.
+/// out = x1, y1, x2, y2 in original-image pixels.
+template <class Row>
+inline void decode_box(const float* prior, const Row& loc, const DecodeContext& ctx, float* out) noexcept {
+  using detail::mul;
+  const float v0 = ctx.variance.center, v1 = ctx.variance.size;
+  const float cx = prior[0] + mul(mul(loc(0), v0), prior[2]);
+  const float cy = prior[1] + mul(mul(loc(1), v0), prior[3]);
+  const float w = prior[2] * std::exp(loc(2) * v1);
+  const float h = prior[3] * std::exp(loc(3) * v1);
+  const float x1 = cx - detail::opaque(w / 2.f);
+  const float y1 = cy - detail::opaque(h / 2.f);
+  out[0] = ctx.map_x(x1);
+  out[1] = ctx.map_y(y1);
+  out[2] = ctx.map_x(w + x1);
+  out[3] = ctx.map_y(h + y1);
+}
+
+/// Decodes five landmarks: out = lx0, ly0, ..., lx4, ly4 in original-image pixels.
+template <class Row>
+inline void decode_landmarks(const float* prior, const Row& lm, const DecodeContext& ctx, float* out) noexcept {
+  using detail::mul;
+  const float v0 = ctx.variance.center;
+  for (int k = 0; k < 5; ++k) {
+    out[2 * k] = ctx.map_x(prior[0] + mul(mul(lm(2 * k), v0), prior[2]));
+    out[2 * k + 1] = ctx.map_y(prior[1] + mul(mul(lm(2 * k + 1), v0), prior[3]));
+  }
+}
+
+/// Column accessor of one strided tensor row.
+struct RowRef {
+  const float* p;
+  std::ptrdiff_t stride;
+  float operator()(int c) const noexcept { return p[c * stride]; }
+};
+
+inline RowRef row_ref(const TensorView& t, std::size_t r) noexcept { return RowRef{t.row(r), t.col_stride}; }
+
+/// Decodes every row of `loc` into out[N*4] (x1 y1 x2 y2 per row). Stage usable alone;
+/// the Postprocessor decodes only the candidates.
+inline void decode_boxes(const TensorView& loc, const float* priors, const DecodeContext& ctx, float* out) noexcept {
+  for (std::size_t r = 0; r < loc.rows; ++r) decode_box(priors + 4 * r, row_ref(loc, r), ctx, out + 4 * r);
+}
+
+/// Decodes every row of `landms` into out[N*10].
+inline void decode_all_landmarks(const TensorView& landms, const float* priors, const DecodeContext& ctx,
+                                 float* out) noexcept {
+  for (std::size_t r = 0; r < landms.rows; ++r)
+    decode_landmarks(priors + 4 * r, row_ref(landms, r), ctx, out + 10 * r);
+}
+
+}  // namespace facepost

@@ -1,0 +1,93 @@
+// facepost/error.hpp - error codes, Status (no-throw path) and Error (exception).
+#pragma once
+
+#include <cstdarg>
+#include <cstdio>
+#include <stdexcept>
+#include <string>
+
+namespace facepost {
+
+/// What went wrong. Every rejected input maps to exactly one code.
+enum class Errc {
+  ok = 0,
+  prior_count_mismatch,  ///< tensors have a row count that differs from the priors of the input size
+  row_mismatch,          ///< loc, conf and landms disagree on the number of rows
+  empty_tensor,          ///< a tensor has no rows (or a null data pointer)
+  bad_shape,             ///< wrong rank or wrong number of columns
+  bad_size,              ///< input or image size is zero, negative or absurd
+  size_overflow,         ///< the prior count (or a buffer size) would overflow
+  bad_threshold,         ///< a threshold is NaN or outside [0, 1]
+  bad_anchor_config,     ///< no levels, a level without min sizes, a step or min size <= 0
+  bad_variance,          ///< a variance that is not finite and positive
+  bad_mapping,           ///< a mapping scale that is not finite and positive, or a non-finite pad
+  bad_argument,          ///< any other invalid argument (CLI and file parsing)
+  io_error,              ///< a file could not be read or written, or is malformed
+};
+
+inline const char* errc_name(Errc c) noexcept {
+  switch (c) {
+    case Errc::ok: return "ok";
+    case Errc::prior_count_mismatch: return "prior_count_mismatch";
+    case Errc::row_mismatch: return "row_mismatch";
+    case Errc::empty_tensor: return "empty_tensor";
+    case Errc::bad_shape: return "bad_shape";
+    case Errc::bad_size: return "bad_size";
+    case Errc::size_overflow: return "size_overflow";
+    case Errc::bad_threshold: return "bad_threshold";
+    case Errc::bad_anchor_config: return "bad_anchor_config";
+    case Errc::bad_variance: return "bad_variance";
+    case Errc::bad_mapping: return "bad_mapping";
+    case Errc::bad_argument: return "bad_argument";
+    case Errc::io_error: return "io_error";
+  }
+  return "unknown";
+}
+
+/// Result of a no-throw call: a code and a message naming the problem.
+/// Holds its message inline, so producing one never allocates.
+class Status {
+ public:
+  Status() noexcept { message_[0] = '\0'; }
+
+  static Status failure(Errc code, const char* fmt, ...) noexcept
+#if defined(__GNUC__)
+      __attribute__((format(printf, 2, 3)))
+#endif
+  {
+    Status s;
+    s.code_ = code;
+    va_list args;
+    va_start(args, fmt);
+    std::vsnprintf(s.message_, sizeof s.message_, fmt, args);
+    va_end(args);
+    return s;
+  }
+
+  bool ok() const noexcept { return code_ == Errc::ok; }
+  explicit operator bool() const noexcept { return ok(); }
+  Errc code() const noexcept { return code_; }
+  const char* message() const noexcept { return message_; }
+
+ private:
+  Errc code_ = Errc::ok;
+  char message_[320];
+};
+
+/// Thrown by the throwing API; carries the same code and message as Status.
+class Error : public std::invalid_argument {
+ public:
+  Error(Errc code, const std::string& message) : std::invalid_argument(message), code_(code) {}
+  explicit Error(const Status& s) : Error(s.code(), s.message()) {}
+  Errc code() const noexcept { return code_; }
+
+ private:
+  Errc code_;
+};
+
+/// Throws Error if s is a failure.
+inline void throw_if_error(const Status& s) {
+  if (!s.ok()) throw Error(s);
+}
+
+}  // namespace facepost

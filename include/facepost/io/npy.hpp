@@ -1,0 +1,223 @@
+// facepost/io/npy.hpp - read and write float32 .npy files (NumPy format versions 1, 2 and 3).
+//
+// Not part of the post-processing core (facepost.hpp does not include it): the CLI, tests and
+// benchmarks use it. Reads little- and big-endian float32 in C or Fortran order, always
+// returning C order; anything else is refused with a message that says why.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "facepost/error.hpp"
+
+namespace facepost {
+namespace io {
+
+/// A float32 array in C (row-major) order.
+struct NpyArray {
+  std::vector<std::int64_t> shape;
+  std::vector<float> data;
+  std::size_t size() const noexcept { return data.size(); }
+};
+
+namespace detail {
+
+inline bool host_is_little_endian() noexcept {
+  const std::uint16_t one = 1;
+  unsigned char b;
+  std::memcpy(&b, &one, 1);
+  return b == 1;
+}
+
+inline std::string trim(const std::string& s) {
+  std::size_t a = s.find_first_not_of(" \t\n\r"), b = s.find_last_not_of(" \t\n\r");
+  return a == std::string::npos ? std::string() : s.substr(a, b - a + 1);
+}
+
+/// Finds the value text of 'key' in the header dict ("{'descr': '<f4', ...}").
+inline bool dict_value(const std::string& header, const std::string& key, std::string& value) {
+  const std::string k1 = "'" + key + "'", k2 = "\"" + key + "\"";
+  std::size_t p = header.find(k1);
+  std::size_t klen = k1.size();
+  if (p == std::string::npos) {
+    p = header.find(k2);
+    klen = k2.size();
+  }
+  if (p == std::string::npos) return false;
+  p = header.find(':', p + klen);
+  if (p == std::string::npos) return false;
+  ++p;
+  while (p < header.size() && header[p] == ' ') ++p;
+  if (p >= header.size()) return false;
+  std::size_t end;
+  if (header[p] == '(') {
+    end = header.find(')', p);
+    if (end == std::string::npos) return false;
+    ++end;
+  } else if (header[p] == '\'' || header[p] == '"') {
+    end = header.find(header[p], p + 1);
+    if (end == std::string::npos) return false;
+    ++end;
+  } else {
+    end = header.find_first_of(",}", p);
+    if (end == std::string::npos) return false;
+  }
+  value = trim(header.substr(p, end - p));
+  return true;
+}
+
+}  // namespace detail
+
+/// Parses a .npy file held in memory. Refuses: bad magic, unknown version, truncated data,
+/// dtypes other than float32, malformed shapes, element counts that overflow.
+inline Status parse_npy(const unsigned char* bytes, std::size_t size, NpyArray& out, const char* name = "npy") {
+  out = NpyArray{};
+  static const unsigned char magic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
+  if (size < 10 || std::memcmp(bytes, magic, 6) != 0)
+    return Status::failure(Errc::io_error, "%s: not a .npy file (bad magic)", name);
+  const unsigned major = bytes[6];
+  std::size_t header_len, offset;
+  if (major == 1) {
+    header_len = std::size_t(bytes[8]) | (std::size_t(bytes[9]) << 8);
+    offset = 10;
+  } else if (major == 2 || major == 3) {
+    if (size < 12) return Status::failure(Errc::io_error, "%s: truncated .npy header", name);
+    header_len = std::size_t(bytes[8]) | (std::size_t(bytes[9]) << 8) | (std::size_t(bytes[10]) << 16) |
+                 (std::size_t(bytes[11]) << 24);
+    offset = 12;
+  } else {
+    return Status::failure(Errc::io_error, "%s: unsupported .npy version %u", name, major);
+  }
+  if (header_len > size - offset) return Status::failure(Errc::io_error, "%s: truncated .npy header", name);
+  const std::string header(reinterpret_cast<const char*>(bytes + offset), header_len);
+  std::string descr, fortran, shape_text;
+  if (!detail::dict_value(header, "descr", descr) || !detail::dict_value(header, "fortran_order", fortran) ||
+      !detail::dict_value(header, "shape", shape_text))
+    return Status::failure(Errc::io_error, "%s: malformed .npy header", name);
+  if (descr.size() < 2) return Status::failure(Errc::io_error, "%s: malformed dtype", name);
+  descr = descr.substr(1, descr.size() - 2);  // strip quotes
+  bool big_endian;
+  if (descr == "<f4") big_endian = false;
+  else if (descr == ">f4") big_endian = true;
+  else if (descr == "=f4" || descr == "f4") big_endian = !detail::host_is_little_endian();
+  else
+    return Status::failure(Errc::io_error, "%s: dtype '%s' is not float32 (save with .astype(np.float32))", name,
+                           descr.c_str());
+  bool fortran_order;
+  if (fortran == "False") fortran_order = false;
+  else if (fortran == "True") fortran_order = true;
+  else return Status::failure(Errc::io_error, "%s: malformed fortran_order '%s'", name, fortran.c_str());
+
+  // shape: "(a, b, c)" or "(a,)" or "()"
+  if (shape_text.size() < 2 || shape_text.front() != '(' || shape_text.back() != ')')
+    return Status::failure(Errc::io_error, "%s: malformed shape", name);
+  std::vector<std::int64_t> shape;
+  std::uint64_t count = 1;
+  const std::string inner = shape_text.substr(1, shape_text.size() - 2);
+  std::size_t p = 0;
+  while (p < inner.size()) {
+    while (p < inner.size() && (inner[p] == ' ' || inner[p] == ',')) ++p;
+    if (p >= inner.size()) break;
+    if (inner[p] < '0' || inner[p] > '9') return Status::failure(Errc::io_error, "%s: malformed shape", name);
+    std::uint64_t v = 0;
+    while (p < inner.size() && inner[p] >= '0' && inner[p] <= '9') {
+      v = v * 10 + std::uint64_t(inner[p] - '0');
+      if (v > (std::uint64_t(1) << 40)) return Status::failure(Errc::size_overflow, "%s: dimension too large", name);
+      ++p;
+    }
+    if (p < inner.size() && inner[p] == 'L') ++p;  // Python 2 long suffix
+    if (p < inner.size() && inner[p] != ',' && inner[p] != ' ')
+      return Status::failure(Errc::io_error, "%s: malformed shape", name);
+    if (shape.size() >= 32) return Status::failure(Errc::io_error, "%s: too many dimensions", name);
+    shape.push_back(std::int64_t(v));
+    if (v != 0 && count > (std::uint64_t(1) << 40) / v)
+      return Status::failure(Errc::size_overflow, "%s: element count overflows", name);
+    count *= v;
+  }
+  const std::size_t data_offset = offset + header_len;
+  const std::uint64_t bytes_needed = count * 4;
+  if (bytes_needed > size - data_offset)
+    return Status::failure(Errc::io_error, "%s: truncated data (%llu bytes expected, %zu present)", name,
+                           static_cast<unsigned long long>(bytes_needed), size - data_offset);
+  out.shape = shape;
+  out.data.resize(std::size_t(count));
+  std::memcpy(out.data.data(), bytes + data_offset, std::size_t(bytes_needed));
+  if (big_endian == detail::host_is_little_endian()) {
+    for (float& f : out.data) {
+      unsigned char b[4];
+      std::memcpy(b, &f, 4);
+      std::swap(b[0], b[3]);
+      std::swap(b[1], b[2]);
+      std::memcpy(&f, b, 4);
+    }
+  }
+  if (fortran_order && shape.size() > 1) {
+    // Transpose to C order: element (i0..ik) lives at sum(i_d * fstride_d), fstride_0 = 1.
+    std::vector<float> c(out.data.size());
+    const std::size_t rank = shape.size();
+    std::vector<std::size_t> idx(rank, 0), fstride(rank, 1);
+    for (std::size_t d = 1; d < rank; ++d) fstride[d] = fstride[d - 1] * std::size_t(shape[d - 1]);
+    for (std::size_t lin = 0; lin < c.size(); ++lin) {
+      std::size_t src = 0;
+      for (std::size_t d = 0; d < rank; ++d) src += idx[d] * fstride[d];
+      c[lin] = out.data[src];
+      for (std::size_t d = rank; d-- > 0;) {  // advance the C-order index
+        if (++idx[d] < std::size_t(shape[d])) break;
+        idx[d] = 0;
+      }
+    }
+    out.data.swap(c);
+  }
+  return Status{};
+}
+
+/// Reads a float32 .npy file.
+inline Status read_npy(const std::string& path, NpyArray& out) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return Status::failure(Errc::io_error, "%s: cannot open file", path.c_str());
+  std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  if (f.bad()) return Status::failure(Errc::io_error, "%s: read error", path.c_str());
+  return parse_npy(bytes.data(), bytes.size(), out, path.c_str());
+}
+
+/// Serialises a C-order float32 array as .npy version 1.0 (little-endian).
+inline std::vector<unsigned char> serialize_npy(const float* data, const std::vector<std::int64_t>& shape) {
+  std::string dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (";
+  std::size_t count = 1;
+  for (std::size_t d = 0; d < shape.size(); ++d) {
+    dict += std::to_string(shape[d]);
+    if (shape.size() == 1 || d + 1 < shape.size()) dict += ",";
+    if (d + 1 < shape.size()) dict += " ";
+    count *= std::size_t(shape[d]);
+  }
+  dict += "), }";
+  std::size_t total = 10 + dict.size() + 1;
+  dict.append((64 - total % 64) % 64, ' ');
+  dict += '\n';
+  std::vector<unsigned char> out = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0};
+  out.push_back(static_cast<unsigned char>(dict.size() & 0xff));
+  out.push_back(static_cast<unsigned char>(dict.size() >> 8));
+  out.insert(out.end(), dict.begin(), dict.end());
+  const std::size_t at = out.size();
+  out.resize(at + 4 * count);
+  if (count) std::memcpy(out.data() + at, data, 4 * count);
+  if (!detail::host_is_little_endian())
+    for (std::size_t i = 0; i < count; ++i) std::swap(out[at + 4 * i], out[at + 4 * i + 3]), std::swap(out[at + 4 * i + 1], out[at + 4 * i + 2]);
+  return out;
+}
+
+/// Writes a C-order float32 array as .npy.
+inline Status write_npy(const std::string& path, const float* data, const std::vector<std::int64_t>& shape) {
+  const std::vector<unsigned char> bytes = serialize_npy(data, shape);
+  std::ofstream f(path, std::ios::binary);
+  if (!f) return Status::failure(Errc::io_error, "%s: cannot open for writing", path.c_str());
+  f.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
+  if (!f) return Status::failure(Errc::io_error, "%s: write error", path.c_str());
+  return Status{};
+}
+
+}  // namespace io
+}  // namespace facepost
