@@ -2,6 +2,7 @@
 #pragma once
 
 #include "facepost/anchors.hpp"
+#include "facepost/backend.hpp"
 #include "facepost/decode.hpp"
 #include "facepost/detections.hpp"
 #include "facepost/error.hpp"
@@ -12,5 +13,6 @@
 #include "facepost/postprocessor.hpp"
 #include "facepost/priors.hpp"
 #include "facepost/rank.hpp"
+#include "facepost/scores.hpp"
 #include "facepost/tensor.hpp"
 #include "facepost/version.hpp"

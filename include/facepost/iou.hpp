@@ -1,6 +1,9 @@
 // facepost/iou.hpp - IoU and the suppression test of each convention, bit-exact.
 #pragma once
 
+#include <cmath>
+#include <limits>
+
 #include "facepost/detail/exact.hpp"
 #include "facepost/params.hpp"
 
@@ -29,17 +32,26 @@ inline float box_iou(const float* a, float area_a, const float* b, float area_b)
   return inter / ((area_a + area_b) - inter);
 }
 
-/// The suppression decision, threshold included, as each reference takes it.
+/// The suppression decision, threshold included, as each reference takes it. Both tests are
+/// float-only, so SIMD kernels take exactly the same decisions:
+///  - legacy: numpy keeps `ovr <= float32(thresh)`, so a NaN IoU suppresses;
+///  - continuous: torchvision suppresses `double(ovr) > thresh`, so NaN keeps. For a float x,
+///    x > t (double) iff x > F, F the largest float <= t; that F is `threshold_continuous`.
 struct SuppressionTest {
-  float threshold_f;   ///< legacy: numpy compares float32 IoU with float32(threshold)
-  double threshold_d;  ///< continuous: torchvision compares float IoU with a double threshold
+  float threshold_legacy;
+  float threshold_continuous;
 
-  explicit SuppressionTest(double t) noexcept : threshold_f(static_cast<float>(t)), threshold_d(t) {}
+  explicit SuppressionTest(double t) noexcept
+      : threshold_legacy(static_cast<float>(t)), threshold_continuous(round_down_to_float(t)) {}
 
-  /// py_cpu_nms keeps `ovr <= thresh`: a NaN IoU suppresses.
-  bool legacy(float iou) const noexcept { return !(iou <= threshold_f); }
-  /// torchvision suppresses `ovr > iou_threshold`: a NaN IoU keeps.
-  bool continuous(float iou) const noexcept { return static_cast<double>(iou) > threshold_d; }
+  static float round_down_to_float(double t) noexcept {
+    float f = static_cast<float>(t);
+    if (static_cast<double>(f) > t) f = std::nextafter(f, -std::numeric_limits<float>::infinity());
+    return f;
+  }
+
+  bool legacy(float iou) const noexcept { return !(iou <= threshold_legacy); }
+  bool continuous(float iou) const noexcept { return iou > threshold_continuous; }
 
   template <IouConvention C>
   bool suppresses(float iou) const noexcept {

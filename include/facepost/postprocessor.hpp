@@ -83,6 +83,7 @@ class BasicPostprocessor {
     out_prior_.resize(n);
     keep_.resize(n);
     nms_ws_.reserve(n);
+    rank_ws_.reserve(n);
   }
 
   void execute(const HeadOutputs& heads, const DecodeContext& ctx, const ImageMapping& mapping) noexcept {
@@ -90,7 +91,7 @@ class BasicPostprocessor {
     const std::size_t nc = filter_scores(heads.conf, params_.score_threshold, params_.score_format,
                                          cand_index_.data(), cand_score_.data());
     stats_.candidates = nc;
-    const std::size_t nr = rank_candidates(cand_score_.data(), cand_index_.data(), nc, params_.top_k, order_.data());
+    const std::size_t nr = rank_candidates_radix(cand_score_.data(), nc, params_.top_k, order_.data(), rank_ws_);
 
     // Decode the ranked candidates fully (box, score, landmarks) into detection rows; a row with
     // any non-finite value is dropped here, so NaN/Inf never reach NMS or the output.
@@ -147,6 +148,7 @@ class BasicPostprocessor {
   std::vector<std::uint32_t> cand_index_, order_, out_prior_, keep_;
   std::vector<float> cand_score_, x1_, y1_, x2_, y2_, rows_;
   NmsWorkspace nms_ws_;
+  RankWorkspace rank_ws_;
 };
 
 /// Post-processor for a runtime anchor configuration.

@@ -4,12 +4,14 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <vector>
 
 namespace facepost {
 
 /// Writes into `order` the positions 0..n-1 of the candidates sorted by descending score, ties
 /// broken by ascending prior index (deterministic); keeps only the best `top_k` (0 = all).
-/// Returns the number written. Scores are finite (the filter drops the rest).
+/// Returns the number written. Comparison sort; any input order.
 inline std::size_t rank_candidates(const float* score, const std::uint32_t* prior_index, std::size_t n,
                                    std::size_t top_k, std::uint32_t* order) noexcept {
   for (std::size_t i = 0; i < n; ++i) order[i] = static_cast<std::uint32_t>(i);
@@ -19,6 +21,69 @@ inline std::size_t rank_candidates(const float* score, const std::uint32_t* prio
   const std::size_t k = (top_k == 0 || top_k > n) ? n : top_k;
   if (k < n) std::partial_sort(order, order + k, order + n, before);
   else std::sort(order, order + n, before);
+  return k;
+}
+
+/// Scratch memory of rank_candidates_radix: 3n 32-bit words (grows, never shrinks).
+struct RankWorkspace {
+  std::vector<std::uint32_t> buffer;
+  void reserve(std::size_t n) {
+    if (buffer.size() < 3 * n) buffer.resize(3 * n);
+  }
+};
+
+/// Same result as rank_candidates for candidates that come in ascending prior-index order with
+/// positive finite scores (what filter_scores produces: score > threshold >= 0), in O(n): a
+/// stable LSD radix sort on the float bits, which order like the values for positive floats.
+/// Stability keeps ties in index order.
+inline std::size_t rank_candidates_radix(const float* score, std::size_t n, std::size_t top_k, std::uint32_t* order,
+                                         RankWorkspace& ws) {
+  const std::size_t k = (top_k == 0 || top_k > n) ? n : top_k;
+  if (n < 64) {  // small: insertion sort, stable
+    for (std::size_t i = 0; i < n; ++i) {
+      std::size_t j = i;
+      while (j > 0 && score[order[j - 1]] < score[i]) order[j] = order[j - 1], --j;
+      order[j] = static_cast<std::uint32_t>(i);
+    }
+    return k;
+  }
+  ws.reserve(n);
+  std::uint32_t* key_a = ws.buffer.data();
+  std::uint32_t* key_b = key_a + n;
+  std::uint32_t* pos_b = key_b + n;
+  std::uint32_t* pos_a = order;
+  constexpr int kBits = 11, kPasses = 3;
+  constexpr std::uint32_t kMask = (1u << kBits) - 1;
+  std::uint32_t hist[kPasses][1u << kBits] = {};
+  for (std::size_t i = 0; i < n; ++i) {
+    std::uint32_t bits;
+    std::memcpy(&bits, score + i, 4);
+    const std::uint32_t key = ~bits;  // descending score = ascending key
+    key_a[i] = key;
+    pos_a[i] = static_cast<std::uint32_t>(i);
+    for (int p = 0; p < kPasses; ++p) ++hist[p][(key >> (kBits * p)) & kMask];
+  }
+  for (int p = 0; p < kPasses; ++p) {
+    std::uint32_t sum = 0;
+    for (std::uint32_t& h : hist[p]) {
+      const std::uint32_t c = h;
+      h = sum;
+      sum += c;
+    }
+  }
+  for (int p = 0; p < kPasses; ++p) {
+    const int shift = kBits * p;
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint32_t key = key_a[i];
+      const std::uint32_t dst = hist[p][(key >> shift) & kMask]++;
+      key_b[dst] = key;
+      pos_b[dst] = pos_a[i];
+    }
+    std::swap(key_a, key_b);
+    std::swap(pos_a, pos_b);
+  }
+  // Three passes: the result sits in the buffer that started as pos_b; move it to `order`.
+  if (pos_a != order) std::memcpy(order, pos_a, k * sizeof(std::uint32_t));
   return k;
 }
 

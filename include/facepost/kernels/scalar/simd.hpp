@@ -1,0 +1,47 @@
+// facepost/kernels/scalar/simd.hpp - portable fallback: "vectors" of one row.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+
+#include "facepost/kernels/generic/filter.hpp"
+
+namespace facepost {
+namespace kernels {
+namespace scalar {
+
+struct Simd {
+  static constexpr std::size_t rows = 8;  // unrolled: eight rows per step, one mask
+  static std::uint32_t face_mask(const float* conf, float t) noexcept {
+    const float inf = std::numeric_limits<float>::infinity();
+    std::uint32_t m = 0;
+    for (int i = 0; i < 8; ++i) {
+      const float s = conf[2 * i + 1];
+      m |= std::uint32_t(s > t && s < inf) << i;
+    }
+    return m;
+  }
+  static std::uint32_t logit_mask(const float* conf, float cut) noexcept {
+    std::uint32_t m = 0;
+    for (int i = 0; i < 8; ++i) m |= std::uint32_t(conf[2 * i + 1] - conf[2 * i] > cut) << i;
+    return m;
+  }
+  static std::size_t compress(const float* conf, std::uint32_t m, std::size_t first_row, std::uint32_t* index,
+                              float* score) noexcept {
+    return generic::compress_bits(conf, m, first_row, index, score);
+  }
+};
+
+constexpr const char* name = "scalar";
+inline std::size_t filter_probabilities(const float* conf, std::size_t rows, float t, std::uint32_t* index,
+                                        float* score) noexcept {
+  return generic::filter_probabilities<Simd>(conf, rows, t, index, score);
+}
+inline std::size_t filter_logits(const float* conf, std::size_t rows, float t, std::uint32_t* index,
+                                 float* score) noexcept {
+  return generic::filter_logits<Simd>(conf, rows, t, index, score);
+}
+
+}  // namespace scalar
+}  // namespace kernels
+}  // namespace facepost
