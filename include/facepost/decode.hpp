@@ -25,6 +25,11 @@ struct DecodeContext {
   DecodeContext(InputSize in, Variance v, const ImageMapping& m)
       : input_width(float(in.width)), input_height(float(in.height)), variance(v), mapping(m) {}
 
+  /// Per-lane constants of an (x, y, x, y, ...) vector, for the SIMD decoders.
+  float size_xy(int lane) const noexcept { return lane & 1 ? input_height : input_width; }
+  float pad_xy(int lane) const noexcept { return lane & 1 ? mapping.pad_y : mapping.pad_x; }
+  float scale_xy(int lane) const noexcept { return lane & 1 ? mapping.scale_y : mapping.scale_x; }
+
   /// Normalised x to original-image pixels: (x*W - pad) / scale.
   float map_x(float x) const noexcept {
     return (detail::mul(x, input_width) - mapping.pad_x) / mapping.scale_x;

@@ -23,6 +23,7 @@ enum class Errc {
   bad_mapping,           ///< a mapping scale that is not finite and positive, or a non-finite pad
   bad_argument,          ///< any other invalid argument (CLI and file parsing)
   io_error,              ///< a file could not be read or written, or is malformed
+  device_error,          ///< a CUDA call failed (the message names the call and the CUDA error)
 };
 
 inline const char* errc_name(Errc c) noexcept {
@@ -40,6 +41,7 @@ inline const char* errc_name(Errc c) noexcept {
     case Errc::bad_mapping: return "bad_mapping";
     case Errc::bad_argument: return "bad_argument";
     case Errc::io_error: return "io_error";
+    case Errc::device_error: return "device_error";
   }
   return "unknown";
 }

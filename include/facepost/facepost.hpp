@@ -16,3 +16,4 @@
 #include "facepost/scores.hpp"
 #include "facepost/tensor.hpp"
 #include "facepost/version.hpp"
+#include "facepost/workspace.hpp"

@@ -171,8 +171,13 @@ std::size_t nms_grid(const BoxesSoA& b, SuppressionTest test, double threshold, 
   for (std::size_t i = 0; i < b.size && nk < max_keep; ++i) {
     const float box[4] = {b.x1[i], b.y1[i], b.x2[i], b.y2[i]};
     const float area = ws.area[i];
+    // Visit the box's own level first, then outwards: the kept box that suppresses a candidate
+    // is almost always of similar size, so suppressed candidates stop after one level.
+    const int own = g.level_of(box);
     bool suppressed = false;
-    for (int L = 0; L < g.levels && !suppressed; ++L) {
+    for (int step = 0; step < 2 * g.levels && !suppressed; ++step) {
+      const int L = own + ((step & 1) ? -(step + 1) / 2 : step / 2);
+      if (L < 0 || L >= g.levels) continue;
       const NmsGrid::Level& l = g.level[L];
       if (l.count == 0) continue;
       // IoU <= max_area / area: a level of much smaller boxes cannot reach the threshold.
@@ -192,7 +197,7 @@ std::size_t nms_grid(const BoxesSoA& b, SuppressionTest test, double threshold, 
     if (suppressed) continue;
     float* slot = kept + 5 * nk;
     slot[0] = box[0], slot[1] = box[1], slot[2] = box[2], slot[3] = box[3], slot[4] = area;
-    NmsGrid::Level& l = g.level[g.level_of(box)];
+    NmsGrid::Level& l = g.level[own];
     std::int32_t& head = heads[l.offset + std::size_t(g.cell_y(l, box[1]) * l.gx + g.cell_x(l, box[0]))];
     next[nk] = head;
     head = std::int32_t(nk);

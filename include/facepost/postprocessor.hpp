@@ -1,10 +1,8 @@
-// facepost/postprocessor.hpp - the whole pipeline in one reusable object.
+// facepost/postprocessor.hpp - the whole pipeline in one reusable object, for one frame at a
+// time or for a batch of frames (optionally spread over threads the caller supplies).
 #pragma once
 
-#include <algorithm>
-#include <cmath>
 #include <cstddef>
-#include <cstdint>
 #include <new>
 #include <vector>
 
@@ -12,28 +10,46 @@
 #include "facepost/decode.hpp"
 #include "facepost/detections.hpp"
 #include "facepost/error.hpp"
-#include "facepost/filter.hpp"
-#include "facepost/nms.hpp"
 #include "facepost/params.hpp"
 #include "facepost/priors.hpp"
-#include "facepost/rank.hpp"
 #include "facepost/tensor.hpp"
+#include "facepost/workspace.hpp"
 
 namespace facepost {
 
-/// Counts of the last run, for logging and the CLI.
-struct RunStats {
-  std::size_t priors = 0;      ///< rows of the input tensors
-  std::size_t candidates = 0;  ///< rows whose score passed the threshold
-  std::size_t ranked = 0;      ///< candidates entering NMS after top_k and dropping non-finite boxes
-  std::size_t detections = 0;  ///< rows returned
-};
+namespace detail {
 
-/// Post-processes frames: priors cached per input size, every buffer reused, so a stream of
-/// frames of one size allocates nothing after the first. Not thread-safe; use one per thread.
-///
-///   filter (score > t) -> rank (score desc, index asc) -> top_k -> decode -> NMS
-///   -> keep_top_k -> clip (optional)
+/// Validates parameters, mapping, input size and heads; builds the priors for the size.
+template <class Spec>
+Status prepare_frame(PriorGrid<Spec>& grid, const Params& params, const HeadOutputs& heads, InputSize input,
+                     const ImageMapping& mapping) noexcept {
+  Status s = validate_params(params);
+  if (s.ok()) s = validate_mapping(mapping);
+  if (!s.ok()) return s;
+  try {
+    s = grid.try_build(input);
+  } catch (const std::bad_alloc&) {
+    return Status::failure(Errc::size_overflow, "out of memory building the priors of a %dx%d input", input.width,
+                           input.height);
+  }
+  if (!s.ok()) return s;
+  return validate_heads(heads, grid.size());
+}
+
+inline Status reserve_workspace(FrameWorkspace& ws, std::size_t n) noexcept {
+  try {
+    ws.reserve(n);
+  } catch (const std::bad_alloc&) {
+    return Status::failure(Errc::size_overflow, "out of memory reserving buffers for %zu priors", n);
+  }
+  return Status{};
+}
+
+}  // namespace detail
+
+/// Post-processes frames one at a time: priors cached per input size, every buffer reused, so a
+/// stream of frames of one size allocates nothing after the first. Not thread-safe: use one per
+/// thread, or BasicBatchPostprocessor.
 template <class Spec = AnchorConfig>
 class BasicPostprocessor {
  public:
@@ -42,9 +58,10 @@ class BasicPostprocessor {
   const Params& params() const noexcept { return params_; }
   void set_params(const Params& p) noexcept { params_ = p; }
   const PriorGrid<Spec>& priors() const noexcept { return grid_; }
-  const RunStats& stats() const noexcept { return stats_; }
+  const RunStats& stats() const noexcept { return ws_.stats(); }
 
-  /// Runs the pipeline; throws facepost::Error on bad input.
+  /// Runs the pipeline; throws facepost::Error on bad input. The result is valid until the
+  /// next run.
   Detections run(const HeadOutputs& heads, InputSize input, const ImageMapping& mapping = {}) {
     Detections d;
     throw_if_error(try_run(heads, input, mapping, d));
@@ -54,104 +71,102 @@ class BasicPostprocessor {
   /// No-throw variant: returns a Status naming the problem (out-of-memory included).
   Status try_run(const HeadOutputs& heads, InputSize input, const ImageMapping& mapping, Detections& out) noexcept {
     out = Detections{};
-    stats_ = RunStats{};
-    Status s = validate_params(params_);
-    if (s.ok()) s = validate_mapping(mapping);
+    Status s = detail::prepare_frame(grid_, params_, heads, input, mapping);
+    if (s.ok()) s = detail::reserve_workspace(ws_, grid_.size());
     if (!s.ok()) return s;
-    try {
-      s = grid_.try_build(input);
-      if (!s.ok()) return s;
-      s = validate_heads(heads, grid_.size());
-      if (!s.ok()) return s;
-      reserve(grid_.size());
-    } catch (const std::bad_alloc&) {
-      return Status::failure(Errc::size_overflow, "out of memory for %zu priors", grid_.size());
-    }
-    execute(heads, DecodeContext(input, grid_.spec().variance, mapping), mapping);
-    out = Detections(rows_.data(), out_prior_.data(), stats_.detections);
+    out = ws_.run(heads, grid_.data(), DecodeContext(input, grid_.spec().variance, mapping), params_);
     return s;
   }
 
  private:
-  void reserve(std::size_t n) {
-    if (cand_index_.size() >= n) return;
-    cand_index_.resize(n);
-    cand_score_.resize(n);
-    order_.resize(n);
-    for (auto* v : {&x1_, &y1_, &x2_, &y2_}) v->resize(n);
-    rows_.resize(n * kDetectionCols);
-    out_prior_.resize(n);
-    keep_.resize(n);
-    nms_ws_.reserve(n);
-    rank_ws_.reserve(n);
-  }
-
-  void execute(const HeadOutputs& heads, const DecodeContext& ctx, const ImageMapping& mapping) noexcept {
-    stats_.priors = heads.loc.rows;
-    const std::size_t nc = filter_scores(heads.conf, params_.score_threshold, params_.score_format,
-                                         cand_index_.data(), cand_score_.data());
-    stats_.candidates = nc;
-    const std::size_t nr = rank_candidates_radix(cand_score_.data(), nc, params_.top_k, order_.data(), rank_ws_);
-
-    // Decode the ranked candidates fully (box, score, landmarks) into detection rows; a row with
-    // any non-finite value is dropped here, so NaN/Inf never reach NMS or the output.
-    const float* priors = grid_.data();
-    std::size_t m = 0;
-    for (std::size_t r = 0; r < nr; ++r) {
-      const std::uint32_t c = order_[r];
-      const std::uint32_t p = cand_index_[c];
-      float* row = rows_.data() + kDetectionCols * m;
-      decode_box(priors + 4 * std::size_t(p), row_ref(heads.loc, p), ctx, row);
-      row[4] = cand_score_[c];
-      decode_landmarks(priors + 4 * std::size_t(p), row_ref(heads.landms, p), ctx, row + 5);
-      bool finite = true;
-      for (std::size_t k = 0; k < kDetectionCols; ++k) finite &= std::isfinite(row[k]);
-      if (!finite) continue;
-      x1_[m] = row[0], y1_[m] = row[1], x2_[m] = row[2], y2_[m] = row[3];
-      out_prior_[m] = p;
-      ++m;
-    }
-    stats_.ranked = m;
-
-    const BoxesSoA boxes{x1_.data(), y1_.data(), x2_.data(), y2_.data(), m};
-    const std::size_t nk =
-        nms_greedy(boxes, params_.nms_threshold, params_.iou, params_.keep_top_k, keep_.data(), nms_ws_);
-
-    // Compact kept rows in place: keep_ is ascending, so row keep_[k] >= k is never overwritten
-    // before it is read.
-    for (std::size_t k = 0; k < nk; ++k) {
-      const std::size_t src = keep_[k];
-      if (src != k) {
-        std::copy_n(rows_.data() + kDetectionCols * src, kDetectionCols, rows_.data() + kDetectionCols * k);
-        out_prior_[k] = out_prior_[src];
-      }
-      if (mapping.clip) clip_row(rows_.data() + kDetectionCols * k, mapping);
-    }
-    stats_.detections = nk;
-  }
-
-  static void clip_row(float* row, const ImageMapping& m) noexcept {
-    auto clamp = [](float v, float hi) { return std::min(std::max(v, 0.f), hi); };
-    row[0] = clamp(row[0], m.image_width);
-    row[1] = clamp(row[1], m.image_height);
-    row[2] = clamp(row[2], m.image_width);
-    row[3] = clamp(row[3], m.image_height);
-    for (int k = 0; k < 5; ++k) {
-      row[5 + 2 * k] = clamp(row[5 + 2 * k], m.image_width);
-      row[6 + 2 * k] = clamp(row[6 + 2 * k], m.image_height);
-    }
-  }
-
   PriorGrid<Spec> grid_;
   Params params_;
-  RunStats stats_;
-  std::vector<std::uint32_t> cand_index_, order_, out_prior_, keep_;
-  std::vector<float> cand_score_, x1_, y1_, x2_, y2_, rows_;
-  NmsWorkspace nms_ws_;
-  RankWorkspace rank_ws_;
+  FrameWorkspace ws_;
 };
 
 /// Post-processor for a runtime anchor configuration.
 using Postprocessor = BasicPostprocessor<AnchorConfig>;
+
+/// Post-processes a batch of frames of one input size; results identical to running the frames
+/// one at a time. One workspace per frame slot, so all results stay valid together until the
+/// next batch. No hidden threads: prepare() once, then call run_shard(s, S) from S threads of
+/// your own (shard s takes frames s, s+S, s+2S, ...), or run() to do everything on this thread.
+template <class Spec = AnchorConfig>
+class BasicBatchPostprocessor {
+ public:
+  explicit BasicBatchPostprocessor(Spec spec = {}, Params params = {}) : grid_(std::move(spec)), params_(params) {}
+
+  const Params& params() const noexcept { return params_; }
+  void set_params(const Params& p) noexcept { params_ = p; }
+  const PriorGrid<Spec>& priors() const noexcept { return grid_; }
+
+  /// Validates every frame, builds the priors and reserves a workspace per frame. `mappings`
+  /// holds one mapping per frame, or a single one shared by all frames.
+  Status prepare(const HeadOutputs* frames, std::size_t count, InputSize input, const ImageMapping* mappings,
+                 std::size_t mapping_count = 1) noexcept {
+    frames_ = nullptr;
+    count_ = 0;
+    if (count > 0 && frames == nullptr) return Status::failure(Errc::empty_tensor, "batch: null frame array");
+    if (mappings == nullptr || (mapping_count != 1 && mapping_count != count))
+      return Status::failure(Errc::bad_argument, "batch: %zu mappings for %zu frames (give 1 or one per frame)",
+                             mapping_count, count);
+    for (std::size_t f = 0; f < count; ++f) {
+      Status s = detail::prepare_frame(grid_, params_, frames[f], input, mappings[mapping_count == 1 ? 0 : f]);
+      if (!s.ok()) return Status::failure(s.code(), "batch frame %zu: %s", f, s.message());
+    }
+    try {
+      if (workspaces_.size() < count) workspaces_.resize(count);
+    } catch (const std::bad_alloc&) {
+      return Status::failure(Errc::size_overflow, "batch: out of memory for %zu workspaces", count);
+    }
+    for (std::size_t f = 0; f < count; ++f) {
+      Status s = detail::reserve_workspace(workspaces_[f], grid_.size());
+      if (!s.ok()) return s;
+    }
+    frames_ = frames;
+    mappings_ = mappings;
+    mapping_count_ = mapping_count;
+    count_ = count;
+    input_ = input;
+    return Status{};
+  }
+
+  /// Processes the frames of shard `shard` of `num_shards` (thread-safe across distinct shards
+  /// of one prepared batch).
+  void run_shard(std::size_t shard, std::size_t num_shards) noexcept {
+    if (num_shards == 0) return;
+    for (std::size_t f = shard; f < count_; f += num_shards) {
+      const ImageMapping& m = mappings_[mapping_count_ == 1 ? 0 : f];
+      workspaces_[f].run(frames_[f], grid_.data(), DecodeContext(input_, grid_.spec().variance, m), params_);
+    }
+  }
+
+  /// prepare() then every frame on this thread.
+  Status try_run(const HeadOutputs* frames, std::size_t count, InputSize input, const ImageMapping& mapping) noexcept {
+    Status s = prepare(frames, count, input, &mapping, 1);
+    if (s.ok()) run_shard(0, 1);
+    return s;
+  }
+  void run(const HeadOutputs* frames, std::size_t count, InputSize input, const ImageMapping& mapping = {}) {
+    throw_if_error(try_run(frames, count, input, mapping));
+  }
+
+  std::size_t size() const noexcept { return count_; }
+  /// Detections of frame f of the last batch (after run / every shard has run).
+  Detections result(std::size_t f) const noexcept { return f < count_ ? workspaces_[f].detections() : Detections{}; }
+  const RunStats& stats(std::size_t f) const noexcept { return workspaces_[f].stats(); }
+
+ private:
+  PriorGrid<Spec> grid_;
+  Params params_;
+  std::vector<FrameWorkspace> workspaces_;
+  const HeadOutputs* frames_ = nullptr;
+  const ImageMapping* mappings_ = nullptr;
+  std::size_t mapping_count_ = 1;
+  std::size_t count_ = 0;
+  InputSize input_{};
+};
+
+using BatchPostprocessor = BasicBatchPostprocessor<AnchorConfig>;
 
 }  // namespace facepost

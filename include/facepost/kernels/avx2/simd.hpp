@@ -3,16 +3,42 @@
 
 #include <immintrin.h>
 
+#include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 
+#include "facepost/detail/exact.hpp"
+#include "facepost/kernels/generic/decode.hpp"
 #include "facepost/kernels/generic/filter.hpp"
 
 namespace facepost {
 namespace kernels {
 namespace avx2 {
 
-struct Simd {
+/// SSE box decode (x86-64 baseline plus AVX's VEX encoding), shared by the AVX-512 kernels.
+struct BoxDecode128 {
+  static void box(const float* prior, const float* loc, const DecodeContext& ctx, float* out) noexcept {
+    using detail::opaque;
+    const __m128 p = _mm_loadu_ps(prior);  // cx cy w h
+    const __m128 l = _mm_loadu_ps(loc);    // l0 l1 l2 l3
+    const __m128 pwh = _mm_movehl_ps(p, p);  // w h w h
+    const __m128 v0 = _mm_set1_ps(ctx.variance.center);
+    const __m128 c = _mm_add_ps(p, opaque(_mm_mul_ps(opaque(_mm_mul_ps(l, v0)), pwh)));  // cx' cy'
+    const float v1 = ctx.variance.size;
+    const float ew = std::exp(loc[2] * v1), eh = std::exp(loc[3] * v1);
+    const __m128 wh = _mm_mul_ps(pwh, _mm_setr_ps(ew, eh, ew, eh));
+    const __m128 xy1 = _mm_sub_ps(c, opaque(_mm_div_ps(wh, _mm_set1_ps(2.f))));
+    const __m128 xy2 = _mm_add_ps(wh, xy1);
+    const __m128 b = _mm_movelh_ps(xy1, xy2);  // x1 y1 x2 y2
+    const __m128 size = _mm_setr_ps(ctx.input_width, ctx.input_height, ctx.input_width, ctx.input_height);
+    const __m128 pad = _mm_setr_ps(ctx.mapping.pad_x, ctx.mapping.pad_y, ctx.mapping.pad_x, ctx.mapping.pad_y);
+    const __m128 scale = _mm_setr_ps(ctx.mapping.scale_x, ctx.mapping.scale_y, ctx.mapping.scale_x, ctx.mapping.scale_y);
+    _mm_storeu_ps(out, _mm_div_ps(_mm_sub_ps(opaque(_mm_mul_ps(b, size)), pad), scale));
+  }
+};
+
+struct Simd : BoxDecode128 {
   static constexpr std::size_t rows = 8;
   /// The face column of eight [.,2] rows, in row order.
   static __m256 column(const float* conf, int c) noexcept {
@@ -35,6 +61,41 @@ struct Simd {
                               float* score) noexcept {
     return generic::compress_bits(conf, m, first_row, index, score);
   }
+  /// Landmarks 0-3 in one 256-bit vector, landmark 4 in the low half of a 128-bit one.
+  static void landmarks(const float* prior, const float* lm, const DecodeContext& ctx, float* out) noexcept {
+    using detail::opaque;
+    double cxy, wh;
+    std::memcpy(&cxy, prior, 8);
+    std::memcpy(&wh, prior + 2, 8);
+    const __m256 pc = _mm256_castpd_ps(_mm256_set1_pd(cxy)), pw = _mm256_castpd_ps(_mm256_set1_pd(wh));
+    const __m256 v0 = _mm256_set1_ps(ctx.variance.center);
+    const __m256 size = _mm256_castpd_ps(_mm256_set1_pd(pair(ctx.input_width, ctx.input_height)));
+    const __m256 pad = _mm256_castpd_ps(_mm256_set1_pd(pair(ctx.mapping.pad_x, ctx.mapping.pad_y)));
+    const __m256 scale = _mm256_castpd_ps(_mm256_set1_pd(pair(ctx.mapping.scale_x, ctx.mapping.scale_y)));
+    const __m256 a = _mm256_loadu_ps(lm);
+    const __m256 ca = _mm256_add_ps(pc, opaque(_mm256_mul_ps(opaque(_mm256_mul_ps(a, v0)), pw)));
+    _mm256_storeu_ps(out, _mm256_div_ps(_mm256_sub_ps(opaque(_mm256_mul_ps(ca, size)), pad), scale));
+    const __m128 b = _mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(lm + 8)));
+    const __m128 cb = _mm_add_ps(_mm256_castps256_ps128(pc),
+                                 opaque(_mm_mul_ps(opaque(_mm_mul_ps(b, _mm256_castps256_ps128(v0))), _mm256_castps256_ps128(pw))));
+    const __m128 ob = _mm_div_ps(_mm_sub_ps(opaque(_mm_mul_ps(cb, _mm256_castps256_ps128(size))), _mm256_castps256_ps128(pad)),
+                                 _mm256_castps256_ps128(scale));
+    _mm_store_sd(reinterpret_cast<double*>(out + 8), _mm_castps_pd(ob));
+  }
+  static bool all_finite(const float* row) noexcept {
+    const __m256 inf = _mm256_set1_ps(std::numeric_limits<float>::infinity());
+    const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+    const __m256 a = _mm256_and_ps(_mm256_loadu_ps(row), abs_mask), b = _mm256_and_ps(_mm256_loadu_ps(row + 7), abs_mask);
+    const __m256 ok = _mm256_and_ps(_mm256_cmp_ps(a, inf, _CMP_LT_OQ), _mm256_cmp_ps(b, inf, _CMP_LT_OQ));
+    return _mm256_movemask_ps(ok) == 0xff;
+  }
+  /// Two floats as the bit pattern of one double, for (x, y) broadcasts.
+  static double pair(float x, float y) noexcept {
+    const float xy[2] = {x, y};
+    double d;
+    std::memcpy(&d, xy, 8);
+    return d;
+  }
 };
 
 constexpr const char* name = "avx2";
@@ -45,6 +106,11 @@ inline std::size_t filter_probabilities(const float* conf, std::size_t rows, flo
 inline std::size_t filter_logits(const float* conf, std::size_t rows, float t, std::uint32_t* index,
                                  float* score) noexcept {
   return generic::filter_logits<Simd>(conf, rows, t, index, score);
+}
+inline std::size_t decode_ranked(const HeadOutputs& heads, const float* priors, const DecodeContext& ctx,
+                                 const std::uint32_t* order, std::size_t n, const std::uint32_t* cand_index,
+                                 const float* cand_score, const generic::DecodedCandidates& out) noexcept {
+  return generic::decode_ranked<Simd>(heads, priors, ctx, order, n, cand_index, cand_score, out);
 }
 
 }  // namespace avx2

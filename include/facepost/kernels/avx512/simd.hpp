@@ -4,15 +4,19 @@
 #include <immintrin.h>
 
 #include <cstdint>
+#include <cstring>
 #include <limits>
 
+#include "facepost/detail/exact.hpp"
+#include "facepost/kernels/generic/decode.hpp"
+#include "facepost/kernels/avx2/simd.hpp"
 #include "facepost/kernels/generic/filter.hpp"
 
 namespace facepost {
 namespace kernels {
 namespace avx512 {
 
-struct Simd {
+struct Simd : avx2::BoxDecode128 {
   static constexpr std::size_t rows = 16;
   static __m512 column(const float* conf, int c) noexcept {
     const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
@@ -32,9 +36,33 @@ struct Simd {
                               float* score) noexcept {
     const __m512i rows_iota =
         _mm512_add_epi32(_mm512_set1_epi32(int(first_row)), _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
-    _mm512_mask_compressstoreu_epi32(index, m, rows_iota);
-    _mm512_mask_compressstoreu_ps(score, m, column(conf, 1));
-    return std::size_t(__builtin_popcount(unsigned(m)));
+    // Compress in registers, then a masked store: compress-to-memory is microcoded (slow) on
+    // some cores (AMD Zen 4), and the mask keeps the store inside the caller's buffer.
+    const unsigned n = unsigned(__builtin_popcount(unsigned(m)));
+    const __mmask16 head = __mmask16((1u << n) - 1u);
+    _mm512_mask_storeu_epi32(index, head, _mm512_maskz_compress_epi32(m, rows_iota));
+    _mm512_mask_storeu_ps(score, head, _mm512_maskz_compress_ps(m, column(conf, 1)));
+    return n;
+  }
+  /// All five landmarks in one masked 512-bit vector.
+  static void landmarks(const float* prior, const float* lm, const DecodeContext& ctx, float* out) noexcept {
+    using detail::opaque;
+    double cxy, wh;
+    std::memcpy(&cxy, prior, 8);
+    std::memcpy(&wh, prior + 2, 8);
+    const __m512 pc = _mm512_castpd_ps(_mm512_set1_pd(cxy)), pw = _mm512_castpd_ps(_mm512_set1_pd(wh));
+    const __m512 v0 = _mm512_set1_ps(ctx.variance.center);
+    const __m512 size = _mm512_castpd_ps(_mm512_set1_pd(avx2::Simd::pair(ctx.input_width, ctx.input_height)));
+    const __m512 pad = _mm512_castpd_ps(_mm512_set1_pd(avx2::Simd::pair(ctx.mapping.pad_x, ctx.mapping.pad_y)));
+    const __m512 scale = _mm512_castpd_ps(_mm512_set1_pd(avx2::Simd::pair(ctx.mapping.scale_x, ctx.mapping.scale_y)));
+    const __mmask16 ten = 0x3ff;
+    const __m512 a = _mm512_maskz_loadu_ps(ten, lm);
+    const __m512 c = _mm512_add_ps(pc, opaque(_mm512_mul_ps(opaque(_mm512_mul_ps(a, v0)), pw)));
+    _mm512_mask_storeu_ps(out, ten, _mm512_div_ps(_mm512_sub_ps(opaque(_mm512_mul_ps(c, size)), pad), scale));
+  }
+  static bool all_finite(const float* row) noexcept {
+    const __m512 v = _mm512_abs_ps(_mm512_maskz_loadu_ps(0x7fff, row));
+    return _mm512_cmp_ps_mask(v, _mm512_set1_ps(std::numeric_limits<float>::infinity()), _CMP_LT_OQ) == 0xffff;
   }
 };
 
@@ -46,6 +74,11 @@ inline std::size_t filter_probabilities(const float* conf, std::size_t rows, flo
 inline std::size_t filter_logits(const float* conf, std::size_t rows, float t, std::uint32_t* index,
                                  float* score) noexcept {
   return generic::filter_logits<Simd>(conf, rows, t, index, score);
+}
+inline std::size_t decode_ranked(const HeadOutputs& heads, const float* priors, const DecodeContext& ctx,
+                                 const std::uint32_t* order, std::size_t n, const std::uint32_t* cand_index,
+                                 const float* cand_score, const generic::DecodedCandidates& out) noexcept {
+  return generic::decode_ranked<Simd>(heads, priors, ctx, order, n, cand_index, cand_score, out);
 }
 
 }  // namespace avx512

@@ -3,9 +3,12 @@
 
 #include <arm_neon.h>
 
+#include <cmath>
 #include <cstdint>
 #include <limits>
 
+#include "facepost/detail/exact.hpp"
+#include "facepost/kernels/generic/decode.hpp"
 #include "facepost/kernels/generic/filter.hpp"
 
 namespace facepost {
@@ -14,6 +17,10 @@ namespace neon {
 
 struct Simd {
   static constexpr std::size_t rows = 8;
+  static float32x4_t xy4(float x, float y) noexcept {
+    const float v[4] = {x, y, x, y};
+    return vld1q_f32(v);
+  }
   static std::uint32_t bits(uint32x4_t lo, uint32x4_t hi) noexcept {
     const uint32x4_t w_lo = {1, 2, 4, 8}, w_hi = {16, 32, 64, 128};
     return vaddvq_u32(vandq_u32(lo, w_lo)) | vaddvq_u32(vandq_u32(hi, w_hi));
@@ -34,6 +41,44 @@ struct Simd {
                               float* score) noexcept {
     return generic::compress_bits(conf, m, first_row, index, score);
   }
+  /// x*size - pad, then / scale, on (x, y, x, y) lanes.
+  static float32x4_t map(float32x4_t v, const DecodeContext& ctx) noexcept {
+    return vdivq_f32(vsubq_f32(detail::opaque(vmulq_f32(v, xy4(ctx.input_width, ctx.input_height))),
+                               xy4(ctx.mapping.pad_x, ctx.mapping.pad_y)),
+                     xy4(ctx.mapping.scale_x, ctx.mapping.scale_y));
+  }
+  static void box(const float* prior, const float* loc, const DecodeContext& ctx, float* out) noexcept {
+    using detail::opaque;
+    const float32x4_t p = vld1q_f32(prior), l = vld1q_f32(loc);
+    const float32x4_t pwh = vcombine_f32(vget_high_f32(p), vget_high_f32(p));  // w h w h
+    const float32x4_t c = vaddq_f32(p, opaque(vmulq_f32(opaque(vmulq_n_f32(l, ctx.variance.center)), pwh)));
+    const float v1 = ctx.variance.size;
+    const float ew = std::exp(loc[2] * v1), eh = std::exp(loc[3] * v1);
+    const float32x4_t wh = vmulq_f32(pwh, xy4(ew, eh));
+    const float32x4_t xy1 = vsubq_f32(c, opaque(vdivq_f32(wh, vdupq_n_f32(2.f))));
+    const float32x4_t xy2 = vaddq_f32(wh, xy1);
+    vst1q_f32(out, map(vcombine_f32(vget_low_f32(xy1), vget_low_f32(xy2)), ctx));
+  }
+  static void landmarks(const float* prior, const float* lm, const DecodeContext& ctx, float* out) noexcept {
+    using detail::opaque;
+    const float32x4_t pc = xy4(prior[0], prior[1]), pw = xy4(prior[2], prior[3]);
+    const float v0 = ctx.variance.center;
+    for (int k = 0; k < 8; k += 4) {
+      const float32x4_t c = vaddq_f32(pc, opaque(vmulq_f32(opaque(vmulq_n_f32(vld1q_f32(lm + k), v0)), pw)));
+      vst1q_f32(out + k, map(c, ctx));
+    }
+    const float32x2_t c = vadd_f32(vget_low_f32(pc),
+                                   opaque(vmul_f32(opaque(vmul_n_f32(vld1_f32(lm + 8), v0)), vget_low_f32(pw))));
+    vst1_f32(out + 8, vget_low_f32(map(vcombine_f32(c, c), ctx)));
+  }
+  static bool all_finite(const float* row) noexcept {
+    const float32x4_t inf = vdupq_n_f32(std::numeric_limits<float>::infinity());
+    uint32x4_t ok = vcltq_f32(vabsq_f32(vld1q_f32(row)), inf);
+    ok = vandq_u32(ok, vcltq_f32(vabsq_f32(vld1q_f32(row + 4)), inf));
+    ok = vandq_u32(ok, vcltq_f32(vabsq_f32(vld1q_f32(row + 8)), inf));
+    ok = vandq_u32(ok, vcltq_f32(vabsq_f32(vld1q_f32(row + 11)), inf));
+    return vminvq_u32(ok) != 0;
+  }
 };
 
 constexpr const char* name = "neon";
@@ -44,6 +89,11 @@ inline std::size_t filter_probabilities(const float* conf, std::size_t rows, flo
 inline std::size_t filter_logits(const float* conf, std::size_t rows, float t, std::uint32_t* index,
                                  float* score) noexcept {
   return generic::filter_logits<Simd>(conf, rows, t, index, score);
+}
+inline std::size_t decode_ranked(const HeadOutputs& heads, const float* priors, const DecodeContext& ctx,
+                                 const std::uint32_t* order, std::size_t n, const std::uint32_t* cand_index,
+                                 const float* cand_score, const generic::DecodedCandidates& out) noexcept {
+  return generic::decode_ranked<Simd>(heads, priors, ctx, order, n, cand_index, cand_score, out);
 }
 
 }  // namespace neon

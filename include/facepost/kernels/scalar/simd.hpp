@@ -4,13 +4,14 @@
 #include <cstdint>
 #include <limits>
 
+#include "facepost/kernels/generic/decode.hpp"
 #include "facepost/kernels/generic/filter.hpp"
 
 namespace facepost {
 namespace kernels {
 namespace scalar {
 
-struct Simd {
+struct Simd : generic::ScalarDecode {
   static constexpr std::size_t rows = 8;  // unrolled: eight rows per step, one mask
   static std::uint32_t face_mask(const float* conf, float t) noexcept {
     const float inf = std::numeric_limits<float>::infinity();
@@ -40,6 +41,11 @@ inline std::size_t filter_probabilities(const float* conf, std::size_t rows, flo
 inline std::size_t filter_logits(const float* conf, std::size_t rows, float t, std::uint32_t* index,
                                  float* score) noexcept {
   return generic::filter_logits<Simd>(conf, rows, t, index, score);
+}
+inline std::size_t decode_ranked(const HeadOutputs& heads, const float* priors, const DecodeContext& ctx,
+                                 const std::uint32_t* order, std::size_t n, const std::uint32_t* cand_index,
+                                 const float* cand_score, const generic::DecodedCandidates& out) noexcept {
+  return generic::decode_ranked<Simd>(heads, priors, ctx, order, n, cand_index, cand_score, out);
 }
 
 }  // namespace scalar

@@ -1,0 +1,88 @@
+// facepost/kernels/generic/decode.hpp - decode of the ranked candidates, written once over V.
+//
+// V provides, for contiguous rows:
+//   V::box(prior, loc_row, ctx, out4)        x1 y1 x2 y2 in original-image pixels
+//   V::landmarks(prior, lm_row, ctx, out10)  lx0 ly0 ... lx4 ly4
+//   V::all_finite(row15)                     every value of a detection row is finite
+// with exactly the operations (and roundings) of decode_box / decode_landmarks in decode.hpp:
+// SIMD lanes compute the same IEEE operations in the same order, so every backend writes the
+// same bits. exp stays the C library's on every backend for the same reason.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "facepost/decode.hpp"
+#include "facepost/detections.hpp"
+#include "facepost/tensor.hpp"
+
+namespace facepost {
+namespace kernels {
+namespace generic {
+
+/// Where decode_ranked writes: detection rows plus the boxes again as arrays for NMS.
+struct DecodedCandidates {
+  float* rows;  ///< [n, 15]
+  float *x1, *y1, *x2, *y2;
+  std::uint32_t* prior;  ///< prior index of each row
+};
+
+/// Decodes the candidates `order[0..n)` (positions into cand_index / cand_score) and keeps the
+/// rows whose 15 values are all finite. Returns the number kept.
+template <class V>
+std::size_t decode_ranked(const HeadOutputs& heads, const float* priors, const DecodeContext& ctx,
+                          const std::uint32_t* order, std::size_t n, const std::uint32_t* cand_index,
+                          const float* cand_score, const DecodedCandidates& out) noexcept {
+  const bool contiguous = heads.loc.contiguous() && heads.landms.contiguous();
+  std::size_t m = 0;
+  // Candidates come in score order, scattered over the tensors: fetch a few rows ahead so the
+  // loads overlap instead of each waiting on memory.
+  constexpr std::size_t kAhead = 8;
+  auto prefetch = [&](std::size_t r) {
+    const std::size_t p = cand_index[order[r]];
+    __builtin_prefetch(priors + 4 * p);
+    __builtin_prefetch(heads.loc.row(p));
+    __builtin_prefetch(heads.landms.row(p));
+    __builtin_prefetch(heads.landms.row(p) + 9 * heads.landms.col_stride);
+  };
+  for (std::size_t r = 0; r < n && r < kAhead; ++r) prefetch(r);
+  for (std::size_t r = 0; r < n; ++r) {
+    if (r + kAhead < n) prefetch(r + kAhead);
+    const std::uint32_t c = order[r];
+    const std::uint32_t p = cand_index[c];
+    const float* prior = priors + 4 * std::size_t(p);
+    float* row = out.rows + kDetectionCols * m;
+    if (contiguous) {
+      V::box(prior, heads.loc.data + 4 * std::size_t(p), ctx, row);
+      V::landmarks(prior, heads.landms.data + 10 * std::size_t(p), ctx, row + 5);
+    } else {
+      decode_box(prior, row_ref(heads.loc, p), ctx, row);
+      decode_landmarks(prior, row_ref(heads.landms, p), ctx, row + 5);
+    }
+    row[4] = cand_score[c];
+    if (!V::all_finite(row)) continue;
+    out.x1[m] = row[0], out.y1[m] = row[1], out.x2[m] = row[2], out.y2[m] = row[3];
+    out.prior[m] = p;
+    ++m;
+  }
+  return m;
+}
+
+/// Portable pieces every V can use.
+struct ScalarDecode {
+  static void box(const float* prior, const float* loc, const DecodeContext& ctx, float* out) noexcept {
+    decode_box(prior, RowRef{loc, 1}, ctx, out);
+  }
+  static void landmarks(const float* prior, const float* lm, const DecodeContext& ctx, float* out) noexcept {
+    decode_landmarks(prior, RowRef{lm, 1}, ctx, out);
+  }
+  static bool all_finite(const float* row) noexcept {
+    bool finite = true;
+    for (std::size_t k = 0; k < kDetectionCols; ++k) finite &= std::isfinite(row[k]);
+    return finite;
+  }
+};
+
+}  // namespace generic
+}  // namespace kernels
+}  // namespace facepost

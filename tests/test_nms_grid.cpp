@@ -1,0 +1,83 @@
+// The grid NMS equals the all-pairs formulation on every input, including adversarial geometry.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "facepost/nms.hpp"
+
+namespace {
+
+struct Boxes {
+  std::vector<float> x1, y1, x2, y2;
+  facepost::BoxesSoA soa() const { return {x1.data(), y1.data(), x2.data(), y2.data(), x1.size()}; }
+  void add(float a, float b, float c, float d) { x1.push_back(a), y1.push_back(b), x2.push_back(c), y2.push_back(d); }
+};
+
+// Clusters of jittered boxes at scale `scale` around `offset`, with sizes spread over
+// `size_octaves` octaves; `degenerate` adds zero-width/height boxes.
+Boxes random_boxes(std::mt19937& rng, std::size_t n, double offset, double scale, int size_octaves, bool degenerate) {
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  Boxes b;
+  const std::size_t clusters = 1 + n / 8;
+  std::vector<double> cx(clusters), cy(clusters), sz(clusters);
+  for (std::size_t c = 0; c < clusters; ++c) {
+    cx[c] = offset + u(rng) * scale;
+    cy[c] = offset + u(rng) * scale * 0.6;
+    sz[c] = scale * 0.01 * std::pow(2.0, u(rng) * size_octaves);
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t c = rng() % clusters;
+    const double w = sz[c] * (0.7 + 0.6 * u(rng)), h = sz[c] * (0.7 + 0.6 * u(rng));
+    const double x = cx[c] + (u(rng) - 0.5) * 0.4 * w, y = cy[c] + (u(rng) - 0.5) * 0.4 * h;
+    const bool flat = degenerate && rng() % 5 == 0;
+    b.add(float(x), float(y), float(x + (flat ? 0.0 : w)), float(y + (rng() % 7 == 0 && degenerate ? 0.0 : h)));
+  }
+  return b;
+}
+
+void check_same(const Boxes& b, double t, facepost::IouConvention conv, std::size_t max_keep) {
+  const std::size_t n = b.x1.size();
+  std::vector<std::uint32_t> k1(n + 1), k2(n + 1);
+  facepost::NmsWorkspace w1, w2;
+  const std::size_t n1 = facepost::nms_greedy(b.soa(), t, conv, max_keep, k1.data(), w1);
+  const std::size_t n2 = facepost::nms_greedy_all_pairs(b.soa(), t, conv, max_keep, k2.data(), w2);
+  REQUIRE(n1 == n2);
+  for (std::size_t i = 0; i < n1; ++i) REQUIRE(k1[i] == k2[i]);
+}
+
+}  // namespace
+
+TEST_CASE("nms grid: equals all-pairs on clustered boxes at many scales", "[nms]") {
+  std::mt19937 rng(12345);
+  const double offsets[] = {0.0, -500.0, 1e6, -3e7};
+  const double scales[] = {1.0, 100.0, 2000.0, 1e5, 1e9};
+  for (int trial = 0; trial < 120; ++trial) {
+    const std::size_t n = 40 + rng() % 600;
+    const double offset = offsets[trial % 4], scale = scales[(trial / 4) % 5];
+    const int octaves = 1 + trial % 6;
+    const bool degenerate = trial % 3 == 0;
+    const Boxes b = random_boxes(rng, n, offset, scale, octaves, degenerate);
+    const double thresholds[] = {0.0, 0.1, 0.4, 0.7, 1.0};
+    const double t = thresholds[trial % 5];
+    INFO("trial " << trial << " n " << n << " offset " << offset << " scale " << scale << " t " << t);
+    check_same(b, t, facepost::IouConvention::legacy_pixel, 0);
+    check_same(b, t, facepost::IouConvention::continuous, 0);
+    check_same(b, t, facepost::IouConvention::legacy_pixel, 1 + rng() % 50);
+  }
+}
+
+TEST_CASE("nms grid: extreme magnitudes and spreads", "[nms]") {
+  Boxes b;
+  // Boxes near float max, tiny boxes, one giant box, identical boxes, huge spread on one axis.
+  for (int i = 0; i < 30; ++i) b.add(1e37f + float(i) * 1e31f, 0.f, 1e37f + float(i) * 1e31f + 5e31f, 1.f);
+  for (int i = 0; i < 30; ++i) b.add(float(i) * 1e-3f, float(i) * 1e-3f, float(i) * 1e-3f + 2e-3f, float(i) * 1e-3f + 2e-3f);
+  b.add(-3e38f, -3e38f, 3e38f, 3e38f);
+  for (int i = 0; i < 10; ++i) b.add(5.f, 5.f, 15.f, 15.f);
+  for (int i = 0; i < 20; ++i) b.add(-2e38f + float(i) * 1e37f, 10.f, -2e38f + float(i) * 1e37f + 1.5e37f, 20.f);
+  for (double t : {0.0, 0.3, 0.5, 1.0}) {
+    check_same(b, t, facepost::IouConvention::legacy_pixel, 0);
+    check_same(b, t, facepost::IouConvention::continuous, 0);
+  }
+}
