@@ -3,6 +3,8 @@
 // Reference (float32 throughout; each product rounded before the next add):
 //   cx = p.cx + l0*v0*p.w      w = p.w * exp(l2*v1)      x1 = cx - w/2    x2 = w + x1
 //   then x * W (input width), then (x - pad) / scale (the reference: x / resize).
+// exp is facepost's own (detail/expf.hpp): correctly rounded but for rare one-ulp cases, and the
+// same bits on every backend.
 #pragma once
 
 #include <cmath>
@@ -10,6 +12,7 @@
 
 #include "facepost/anchors.hpp"
 #include "facepost/detail/exact.hpp"
+#include "facepost/detail/expf.hpp"
 #include "facepost/params.hpp"
 #include "facepost/tensor.hpp"
 
@@ -39,22 +42,32 @@ struct DecodeContext {
   }
 };
 
-/// Decodes one box. `prior` is (cx, cy, w, h); loc(c) reads column c of the regression row.
-/// out = x1, y1, x2, y2 in original-image pixels.
+/// Decodes one box whose size factors ew = exp(l2*v1), eh = exp(l3*v1) are already computed
+/// (the SIMD kernels compute them in batches). `prior` is (cx, cy, w, h); loc(c) reads column c
+/// of the regression row. out = x1, y1, x2, y2 in original-image pixels.
 template <class Row>
-inline void decode_box(const float* prior, const Row& loc, const DecodeContext& ctx, float* out) noexcept {
+inline void decode_box_scaled(const float* prior, const Row& loc, float ew, float eh, const DecodeContext& ctx,
+                              float* out) noexcept {
   using detail::mul;
-  const float v0 = ctx.variance.center, v1 = ctx.variance.size;
+  const float v0 = ctx.variance.center;
   const float cx = prior[0] + mul(mul(loc(0), v0), prior[2]);
   const float cy = prior[1] + mul(mul(loc(1), v0), prior[3]);
-  const float w = prior[2] * std::exp(loc(2) * v1);
-  const float h = prior[3] * std::exp(loc(3) * v1);
+  const float w = prior[2] * ew;
+  const float h = prior[3] * eh;
   const float x1 = cx - detail::opaque(w / 2.f);
   const float y1 = cy - detail::opaque(h / 2.f);
   out[0] = ctx.map_x(x1);
   out[1] = ctx.map_y(y1);
   out[2] = ctx.map_x(w + x1);
   out[3] = ctx.map_y(h + y1);
+}
+
+/// Decodes one box: cx = p.cx + l0*v0*p.w, w = p.w * exp(l2*v1), x1 = cx - w/2, x2 = w + x1,
+/// then mapped to original-image pixels.
+template <class Row>
+inline void decode_box(const float* prior, const Row& loc, const DecodeContext& ctx, float* out) noexcept {
+  const float v1 = ctx.variance.size;
+  decode_box_scaled(prior, loc, detail::exp_f32(loc(2) * v1), detail::exp_f32(loc(3) * v1), ctx, out);
 }
 
 /// Decodes five landmarks: out = lx0, ly0, ..., lx4, ly4 in original-image pixels.

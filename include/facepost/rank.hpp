@@ -32,6 +32,46 @@ struct RankWorkspace {
   }
 };
 
+namespace detail {
+
+/// Stable LSD radix sort of the positions 0..n-1 by key[i] (ascending), kBits per digit;
+/// digits shared by every key are skipped. Returns the buffer holding the result (order or
+/// scratch).
+template <int kBits>
+std::uint32_t* radix_sort_positions(std::uint32_t* key_a, std::uint32_t* key_b, std::uint32_t* pos_a,
+                                    std::uint32_t* pos_b, std::size_t n) noexcept {
+  constexpr int kPasses = (32 + kBits - 1) / kBits;
+  constexpr std::uint32_t kMask = (1u << kBits) - 1;
+  std::uint32_t hist[kPasses][1u << kBits] = {};
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint32_t key = key_a[i];
+    pos_a[i] = static_cast<std::uint32_t>(i);
+    for (int p = 0; p < kPasses; ++p) ++hist[p][(key >> (kBits * p)) & kMask];
+  }
+  for (int p = 0; p < kPasses; ++p) {
+    const int shift = kBits * p;
+    std::uint32_t* h = hist[p];
+    if (h[(key_a[0] >> shift) & kMask] == n) continue;  // every key has this digit
+    std::uint32_t sum = 0;
+    for (std::uint32_t d = 0; d <= kMask; ++d) {
+      const std::uint32_t c = h[d];
+      h[d] = sum;
+      sum += c;
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint32_t key = key_a[i];
+      const std::uint32_t dst = h[(key >> shift) & kMask]++;
+      key_b[dst] = key;
+      pos_b[dst] = pos_a[i];
+    }
+    std::swap(key_a, key_b);
+    std::swap(pos_a, pos_b);
+  }
+  return pos_a;
+}
+
+}  // namespace detail
+
 /// Same result as rank_candidates for candidates that come in ascending prior-index order with
 /// positive finite scores (what filter_scores produces: score > threshold >= 0), in O(n): a
 /// stable LSD radix sort on the float bits, which order like the values for positive floats.
@@ -51,39 +91,15 @@ inline std::size_t rank_candidates_radix(const float* score, std::size_t n, std:
   std::uint32_t* key_a = ws.buffer.data();
   std::uint32_t* key_b = key_a + n;
   std::uint32_t* pos_b = key_b + n;
-  std::uint32_t* pos_a = order;
-  constexpr int kBits = 11, kPasses = 3;
-  constexpr std::uint32_t kMask = (1u << kBits) - 1;
-  std::uint32_t hist[kPasses][1u << kBits] = {};
   for (std::size_t i = 0; i < n; ++i) {
     std::uint32_t bits;
     std::memcpy(&bits, score + i, 4);
-    const std::uint32_t key = ~bits;  // descending score = ascending key
-    key_a[i] = key;
-    pos_a[i] = static_cast<std::uint32_t>(i);
-    for (int p = 0; p < kPasses; ++p) ++hist[p][(key >> (kBits * p)) & kMask];
+    key_a[i] = ~bits;  // descending score = ascending key
   }
-  for (int p = 0; p < kPasses; ++p) {
-    std::uint32_t sum = 0;
-    for (std::uint32_t& h : hist[p]) {
-      const std::uint32_t c = h;
-      h = sum;
-      sum += c;
-    }
-  }
-  for (int p = 0; p < kPasses; ++p) {
-    const int shift = kBits * p;
-    for (std::size_t i = 0; i < n; ++i) {
-      const std::uint32_t key = key_a[i];
-      const std::uint32_t dst = hist[p][(key >> shift) & kMask]++;
-      key_b[dst] = key;
-      pos_b[dst] = pos_a[i];
-    }
-    std::swap(key_a, key_b);
-    std::swap(pos_a, pos_b);
-  }
-  // Three passes: the result sits in the buffer that started as pos_b; move it to `order`.
-  if (pos_a != order) std::memcpy(order, pos_a, k * sizeof(std::uint32_t));
+  // Small n: 8-bit digits (cheap histograms); large n: three 11-bit passes.
+  std::uint32_t* sorted = n < 2048 ? detail::radix_sort_positions<8>(key_a, key_b, order, pos_b, n)
+                                   : detail::radix_sort_positions<11>(key_a, key_b, order, pos_b, n);
+  if (sorted != order) std::memcpy(order, sorted, k * sizeof(std::uint32_t));
   return k;
 }
 

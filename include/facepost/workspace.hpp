@@ -40,6 +40,7 @@ class FrameWorkspace {
     order_.resize(n);
     for (auto* v : {&x1_, &y1_, &x2_, &y2_}) v->resize(n);
     rows_.resize(n * kDetectionCols);
+    exp_scratch_.resize(2 * n);
     out_prior_.resize(n);
     keep_.resize(n);
     nms_ws_.reserve(n);
@@ -62,7 +63,7 @@ class FrameWorkspace {
     const std::size_t m = kernels::active::decode_ranked(
         heads, priors, ctx, order_.data(), nr, cand_index_.data(), cand_score_.data(),
         kernels::generic::DecodedCandidates{rows_.data(), x1_.data(), y1_.data(), x2_.data(), y2_.data(),
-                                            out_prior_.data()});
+                                            out_prior_.data(), exp_scratch_.data()});
     stats_.ranked = m;
 
     const BoxesSoA boxes{x1_.data(), y1_.data(), x2_.data(), y2_.data(), m};
@@ -98,7 +99,7 @@ class FrameWorkspace {
   std::size_t capacity_ = 0;
   RunStats stats_;
   std::vector<std::uint32_t> cand_index_, order_, out_prior_, keep_;
-  std::vector<float> cand_score_, x1_, y1_, x2_, y2_, rows_;
+  std::vector<float> cand_score_, x1_, y1_, x2_, y2_, rows_, exp_scratch_;
   NmsWorkspace nms_ws_;
   RankWorkspace rank_ws_;
 };

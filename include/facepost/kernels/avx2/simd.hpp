@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "facepost/detail/exact.hpp"
+#include "facepost/detail/expf.hpp"
 #include "facepost/kernels/generic/decode.hpp"
 #include "facepost/kernels/generic/filter.hpp"
 
@@ -18,15 +19,14 @@ namespace avx2 {
 
 /// SSE box decode (x86-64 baseline plus AVX's VEX encoding), shared by the AVX-512 kernels.
 struct BoxDecode128 {
-  static void box(const float* prior, const float* loc, const DecodeContext& ctx, float* out) noexcept {
+  static void box(const float* prior, const float* loc, float ew, float eh, const DecodeContext& ctx,
+                  float* out) noexcept {
     using detail::opaque;
     const __m128 p = _mm_loadu_ps(prior);  // cx cy w h
     const __m128 l = _mm_loadu_ps(loc);    // l0 l1 l2 l3
     const __m128 pwh = _mm_movehl_ps(p, p);  // w h w h
     const __m128 v0 = _mm_set1_ps(ctx.variance.center);
     const __m128 c = _mm_add_ps(p, opaque(_mm_mul_ps(opaque(_mm_mul_ps(l, v0)), pwh)));  // cx' cy'
-    const float v1 = ctx.variance.size;
-    const float ew = std::exp(loc[2] * v1), eh = std::exp(loc[3] * v1);
     const __m128 wh = _mm_mul_ps(pwh, _mm_setr_ps(ew, eh, ew, eh));
     const __m128 xy1 = _mm_sub_ps(c, opaque(_mm_div_ps(wh, _mm_set1_ps(2.f))));
     const __m128 xy2 = _mm_add_ps(wh, xy1);
@@ -38,8 +38,33 @@ struct BoxDecode128 {
   }
 };
 
+/// exp_f32 (detail/expf.hpp) on four lanes of doubles, the same operations in the same order.
+inline __m256d exp_f64x4(__m256d x) noexcept {
+  using detail::ExpConstants;
+  using detail::opaque;
+  const __m256d xc = _mm256_max_pd(_mm256_min_pd(x, _mm256_set1_pd(ExpConstants::hi)), _mm256_set1_pd(ExpConstants::lo));
+  const __m256d z = opaque(_mm256_mul_pd(xc, _mm256_set1_pd(ExpConstants::inv_ln2)));
+  const __m256d k = _mm256_round_pd(z, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  const __m256d r = _mm256_sub_pd(z, k);
+  __m256d p = _mm256_set1_pd(ExpConstants::c[11]);
+  for (int i = 10; i >= 0; --i) p = _mm256_add_pd(opaque(_mm256_mul_pd(p, r)), _mm256_set1_pd(ExpConstants::c[i]));
+  // 2^k from the bits of k + 1.5*2^52 (k is a small integer, so the add is exact).
+  const __m256d magic = _mm256_set1_pd(0x1.8p52);
+  const __m256i ki = _mm256_sub_epi64(_mm256_castpd_si256(_mm256_add_pd(k, magic)), _mm256_castpd_si256(magic));
+  const __m256d scale = _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_add_epi64(ki, _mm256_set1_epi64x(1023)), 52));
+  const __m256d y = _mm256_mul_pd(p, scale);
+  return _mm256_blendv_pd(y, x, _mm256_cmp_pd(x, x, _CMP_UNORD_Q));  // NaN stays NaN
+}
+
 struct Simd : BoxDecode128 {
   static constexpr std::size_t rows = 8;
+  static constexpr std::size_t exp_lanes = 8;
+  static void exp_block(const float* in, float* out) noexcept {
+    const __m128 lo = _mm256_cvtpd_ps(exp_f64x4(_mm256_cvtps_pd(_mm_loadu_ps(in))));
+    const __m128 hi = _mm256_cvtpd_ps(exp_f64x4(_mm256_cvtps_pd(_mm_loadu_ps(in + 4))));
+    _mm_storeu_ps(out, lo);
+    _mm_storeu_ps(out + 4, hi);
+  }
   /// The face column of eight [.,2] rows, in row order.
   static __m256 column(const float* conf, int c) noexcept {
     const __m256 a = _mm256_loadu_ps(conf), b = _mm256_loadu_ps(conf + 8);

@@ -13,6 +13,7 @@
 #include <cstdint>
 
 #include "facepost/decode.hpp"
+#include "facepost/detail/expf.hpp"
 #include "facepost/detections.hpp"
 #include "facepost/tensor.hpp"
 
@@ -25,7 +26,16 @@ struct DecodedCandidates {
   float* rows;  ///< [n, 15]
   float *x1, *y1, *x2, *y2;
   std::uint32_t* prior;  ///< prior index of each row
+  float* scratch;        ///< [2n] floats for the batched exp
 };
+
+/// out[i] = exp_f32(in[i]) for i < n, in blocks of V::exp_lanes (in and out may alias).
+template <class V>
+void exp_batch(const float* in, float* out, std::size_t n) noexcept {
+  std::size_t i = 0;
+  for (; i + V::exp_lanes <= n; i += V::exp_lanes) V::exp_block(in + i, out + i);
+  for (; i < n; ++i) out[i] = detail::exp_f32(in[i]);
+}
 
 /// Decodes the candidates `order[0..n)` (positions into cand_index / cand_score) and keeps the
 /// rows whose 15 values are all finite. Returns the number kept.
@@ -46,17 +56,26 @@ std::size_t decode_ranked(const HeadOutputs& heads, const float* priors, const D
     __builtin_prefetch(heads.landms.row(p) + 9 * heads.landms.col_stride);
   };
   for (std::size_t r = 0; r < n && r < kAhead; ++r) prefetch(r);
+  // The size factors exp(l2*v1), exp(l3*v1) of every candidate, in one vectorised batch.
+  float* e = out.scratch;
+  const float v1 = ctx.variance.size;
   for (std::size_t r = 0; r < n; ++r) {
     if (r + kAhead < n) prefetch(r + kAhead);
+    const RowRef loc = row_ref(heads.loc, cand_index[order[r]]);
+    e[2 * r] = loc(2) * v1;
+    e[2 * r + 1] = loc(3) * v1;
+  }
+  exp_batch<V>(e, e, 2 * n);
+  for (std::size_t r = 0; r < n; ++r) {
     const std::uint32_t c = order[r];
     const std::uint32_t p = cand_index[c];
     const float* prior = priors + 4 * std::size_t(p);
     float* row = out.rows + kDetectionCols * m;
     if (contiguous) {
-      V::box(prior, heads.loc.data + 4 * std::size_t(p), ctx, row);
+      V::box(prior, heads.loc.data + 4 * std::size_t(p), e[2 * r], e[2 * r + 1], ctx, row);
       V::landmarks(prior, heads.landms.data + 10 * std::size_t(p), ctx, row + 5);
     } else {
-      decode_box(prior, row_ref(heads.loc, p), ctx, row);
+      decode_box_scaled(prior, row_ref(heads.loc, p), e[2 * r], e[2 * r + 1], ctx, row);
       decode_landmarks(prior, row_ref(heads.landms, p), ctx, row + 5);
     }
     row[4] = cand_score[c];
@@ -70,8 +89,11 @@ std::size_t decode_ranked(const HeadOutputs& heads, const float* priors, const D
 
 /// Portable pieces every V can use.
 struct ScalarDecode {
-  static void box(const float* prior, const float* loc, const DecodeContext& ctx, float* out) noexcept {
-    decode_box(prior, RowRef{loc, 1}, ctx, out);
+  static constexpr std::size_t exp_lanes = 1;
+  static void exp_block(const float* in, float* out) noexcept { *out = detail::exp_f32(*in); }
+  static void box(const float* prior, const float* loc, float ew, float eh, const DecodeContext& ctx,
+                  float* out) noexcept {
+    decode_box_scaled(prior, RowRef{loc, 1}, ew, eh, ctx, out);
   }
   static void landmarks(const float* prior, const float* lm, const DecodeContext& ctx, float* out) noexcept {
     decode_landmarks(prior, RowRef{lm, 1}, ctx, out);

@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "facepost/detail/exact.hpp"
+#include "facepost/detail/expf.hpp"
 #include "facepost/kernels/generic/decode.hpp"
 #include "facepost/kernels/generic/filter.hpp"
 
@@ -15,8 +16,31 @@ namespace facepost {
 namespace kernels {
 namespace neon {
 
+/// exp_f32 (detail/expf.hpp) on two lanes of doubles, the same operations in the same order.
+inline float64x2_t exp_f64x2(float64x2_t x) noexcept {
+  using detail::ExpConstants;
+  using detail::opaque;
+  const float64x2_t xc = vmaxq_f64(vminq_f64(x, vdupq_n_f64(ExpConstants::hi)), vdupq_n_f64(ExpConstants::lo));
+  const float64x2_t z = opaque(vmulq_f64(xc, vdupq_n_f64(ExpConstants::inv_ln2)));
+  const float64x2_t k = vrndnq_f64(z);
+  const float64x2_t r = vsubq_f64(z, k);
+  float64x2_t p = vdupq_n_f64(ExpConstants::c[11]);
+  for (int i = 10; i >= 0; --i) p = vaddq_f64(opaque(vmulq_f64(p, r)), vdupq_n_f64(ExpConstants::c[i]));
+  const int64x2_t ki = vcvtq_s64_f64(k);
+  const float64x2_t scale = vreinterpretq_f64_s64(vshlq_n_s64(vaddq_s64(ki, vdupq_n_s64(1023)), 52));
+  const float64x2_t y = vmulq_f64(p, scale);
+  return vbslq_f64(vceqq_f64(x, x), y, x);  // NaN stays NaN
+}
+
 struct Simd {
   static constexpr std::size_t rows = 8;
+  static constexpr std::size_t exp_lanes = 4;
+  static void exp_block(const float* in, float* out) noexcept {
+    const float32x4_t x = vld1q_f32(in);
+    const float32x2_t lo = vcvt_f32_f64(exp_f64x2(vcvt_f64_f32(vget_low_f32(x))));
+    const float32x2_t hi = vcvt_f32_f64(exp_f64x2(vcvt_high_f64_f32(x)));
+    vst1q_f32(out, vcombine_f32(lo, hi));
+  }
   static float32x4_t xy4(float x, float y) noexcept {
     const float v[4] = {x, y, x, y};
     return vld1q_f32(v);
@@ -47,13 +71,12 @@ struct Simd {
                                xy4(ctx.mapping.pad_x, ctx.mapping.pad_y)),
                      xy4(ctx.mapping.scale_x, ctx.mapping.scale_y));
   }
-  static void box(const float* prior, const float* loc, const DecodeContext& ctx, float* out) noexcept {
+  static void box(const float* prior, const float* loc, float ew, float eh, const DecodeContext& ctx,
+                  float* out) noexcept {
     using detail::opaque;
     const float32x4_t p = vld1q_f32(prior), l = vld1q_f32(loc);
     const float32x4_t pwh = vcombine_f32(vget_high_f32(p), vget_high_f32(p));  // w h w h
     const float32x4_t c = vaddq_f32(p, opaque(vmulq_f32(opaque(vmulq_n_f32(l, ctx.variance.center)), pwh)));
-    const float v1 = ctx.variance.size;
-    const float ew = std::exp(loc[2] * v1), eh = std::exp(loc[3] * v1);
     const float32x4_t wh = vmulq_f32(pwh, xy4(ew, eh));
     const float32x4_t xy1 = vsubq_f32(c, opaque(vdivq_f32(wh, vdupq_n_f32(2.f))));
     const float32x4_t xy2 = vaddq_f32(wh, xy1);

@@ -1,0 +1,80 @@
+// facepost/cuda/decode.cuh - decode of the ranked candidates (the first min(count, top_k) sorted
+// keys of each frame) into boxes for NMS, with the CPU's non-finite-row check.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "facepost/cuda/arithmetic.cuh"
+#include "facepost/cuda/load.cuh"
+
+namespace facepost {
+namespace cuda {
+namespace detail {
+
+constexpr int kDecodeThreads = 256;
+
+/// Shapes shared by the decode and NMS kernels.
+struct RankedLayout {
+  unsigned rows;           ///< priors per frame (stride of the key buffer and the heads)
+  unsigned capacity;       ///< ranked candidates per frame: min(top_k, rows), or rows
+  unsigned keep_capacity;  ///< detections per frame: min(keep_top_k, capacity), or capacity
+  int index_bits;
+};
+
+template <class T, int N>
+__device__ __forceinline__ void load_row(const T* __restrict__ p, float (&out)[N]) {
+#pragma unroll
+  for (int i = 0; i < N; ++i) out[i] = load_f32(p + i);
+}
+
+/// Landmarks of prior p of a frame, in original-image pixels.
+template <class T>
+__device__ __forceinline__ void decode_prior_landmarks(const T* __restrict__ landms, const float4* __restrict__ priors,
+                                                       std::size_t frame_row0, std::uint32_t p,
+                                                       const DecodeConstants& k, float (&out)[10]) {
+  float d[10];
+  load_row(landms + (frame_row0 + p) * 10, d);
+  decode_landmarks(priors[p], d, k, out);
+}
+
+/// Grid (x, batch), any x: for i < min(counts[f], capacity), decodes sorted candidate i of frame
+/// f into boxes[f*capacity + i] and flags whether its whole detection row (box, score,
+/// landmarks) is finite; ranked[f] (zero on entry) counts the finite rows, as RunStats::ranked.
+template <class T>
+__global__ void __launch_bounds__(kDecodeThreads)
+    decode_kernel(const T* __restrict__ loc, const T* __restrict__ landms, const float4* __restrict__ priors,
+                  const std::uint64_t* __restrict__ sorted_keys, const unsigned* __restrict__ counts,
+                  RankedLayout layout, DecodeConstants k, float4* __restrict__ boxes,
+                  unsigned char* __restrict__ finite, unsigned* __restrict__ ranked) {
+  const unsigned frame = blockIdx.y;
+  const unsigned m = min(counts[frame], layout.capacity);
+  const std::size_t row0 = static_cast<std::size_t>(frame) * layout.rows;
+  const std::size_t out0 = static_cast<std::size_t>(frame) * layout.capacity;
+  unsigned finite_rows = 0;
+  for (unsigned i = blockIdx.x * blockDim.x + threadIdx.x; i < m; i += gridDim.x * blockDim.x) {
+    const std::uint64_t key = sorted_keys[row0 + i];
+    const std::uint32_t p = key_prior(key, layout.index_bits);
+    const float4 prior = priors[p];
+    float l[4], box[4], lm[10];
+    load_row(loc + (row0 + p) * 4, l);
+    decode_box(prior, l, k, box);
+    decode_prior_landmarks(landms, priors, row0, p, k, lm);
+    bool ok = is_finite(key_score(key, layout.index_bits));
+#pragma unroll
+    for (int c = 0; c < 4; ++c) ok &= is_finite(box[c]);
+#pragma unroll
+    for (int c = 0; c < 10; ++c) ok &= is_finite(lm[c]);
+    boxes[out0 + i] = make_float4(box[0], box[1], box[2], box[3]);
+    finite[out0 + i] = ok ? 1 : 0;
+    finite_rows += ok ? 1u : 0u;
+  }
+  for (int offset = 16; offset > 0; offset >>= 1) finite_rows += __shfl_down_sync(0xFFFFFFFFu, finite_rows, offset);
+  if ((threadIdx.x & 31u) == 0 && finite_rows > 0) atomicAdd(ranked + frame, finite_rows);
+}
+
+}  // namespace detail
+}  // namespace cuda
+}  // namespace facepost
