@@ -16,8 +16,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
-#include <vector>
 
+#include "facepost/detail/buffer.hpp"
 #include "facepost/iou.hpp"
 #include "facepost/params.hpp"
 
@@ -36,10 +36,10 @@ struct BoxesSoA {
 /// most n boxes runs without allocating.
 struct NmsWorkspace {
   static constexpr int kMaxLevels = 40;
-  std::vector<float> area;          ///< per box
-  std::vector<float> kept;          ///< kept boxes packed as x1 y1 x2 y2 area
-  std::vector<std::int32_t> next;   ///< per kept box: next kept box in the same cell, -1 ends
-  std::vector<std::int32_t> heads;  ///< per grid cell: first kept box, -1 empty
+  detail::Buffer<float> area;          ///< per box
+  detail::Buffer<float> kept;          ///< kept boxes packed as x1 y1 x2 y2 area
+  detail::Buffer<std::int32_t> next;   ///< per kept box: next kept box in the same cell, -1 ends
+  detail::Buffer<std::int32_t> heads;  ///< per grid cell: first kept box, -1 empty
   std::size_t capacity = 0;
 
   /// Level-0 cell budget for n boxes; the whole grid needs at most cell_capacity(n) cells.
@@ -48,10 +48,10 @@ struct NmsWorkspace {
 
   void reserve(std::size_t n) {
     if (n <= capacity) return;
-    area.resize(n);
-    kept.resize(5 * n);
-    next.resize(n);
-    heads.resize(cell_capacity(n));
+    area.reserve(n);
+    kept.reserve(5 * n);
+    next.reserve(n);
+    heads.reserve(cell_capacity(n));
     capacity = n;
   }
 };

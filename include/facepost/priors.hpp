@@ -22,26 +22,35 @@ template <class Spec>
 void generate_priors(const Spec& spec, InputSize in, float* out) noexcept {
   const double W = in.width, H = in.height;
   const bool clip = spec.clip;
-  auto store = [&](double v) {
+  auto to_float = [clip](double v) {
     float f = static_cast<float>(v);
     if (clip) f = std::min(1.f, std::max(0.f, f));  // torch clamp_ on the float32 tensor
-    *out++ = f;
+    return f;
   };
   spec.for_each_level([&](int step, const int* sizes, std::size_t n) {
-    const int fh = (in.height + step - 1) / step;  // ceil(H / step)
-    const int fw = (in.width + step - 1) / step;
-    for (int i = 0; i < fh; ++i) {
-      const double cy = (i + 0.5) * step / H;
-      for (int j = 0; j < fw; ++j) {
-        const double cx = (j + 0.5) * step / W;
-        for (std::size_t m = 0; m < n; ++m) {
-          store(cx);
-          store(cy);
-          store(sizes[m] / W);
-          store(sizes[m] / H);
-        }
+    // ceil(H / step) for H >= 1, written so that a step near INT_MAX cannot overflow H + step.
+    const int fh = (in.height - 1) / step + 1;
+    const int fw = (in.width - 1) / step + 1;
+    // Row i equals row 0 but for cy (every value depends on one coordinate only): compute row 0
+    // with the reference's expressions, then copy it with each row's cy.
+    const std::size_t row_floats = 4 * n * std::size_t(fw);
+    float* const row0 = out;
+    for (int j = 0; j < fw; ++j) {
+      const float cx = to_float((j + 0.5) * step / W);
+      for (std::size_t m = 0; m < n; ++m) {
+        out[0] = cx;
+        out[2] = to_float(sizes[m] / W);
+        out[3] = to_float(sizes[m] / H);
+        out += 4;
       }
     }
+    for (int i = 0; i < fh; ++i) {
+      const float cy = to_float((i + 0.5) * step / H);
+      float* row = row0 + std::size_t(i) * row_floats;
+      if (i > 0) std::copy(row0, row0 + row_floats, row);
+      for (std::size_t k = 1; k < row_floats; k += 4) row[k] = cy;
+    }
+    out = row0 + std::size_t(fh) * row_floats;
   });
 }
 

@@ -5,7 +5,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <vector>
+
+#include "facepost/detail/buffer.hpp"
 
 namespace facepost {
 
@@ -26,10 +27,8 @@ inline std::size_t rank_candidates(const float* score, const std::uint32_t* prio
 
 /// Scratch memory of rank_candidates_radix: 3n 32-bit words (grows, never shrinks).
 struct RankWorkspace {
-  std::vector<std::uint32_t> buffer;
-  void reserve(std::size_t n) {
-    if (buffer.size() < 3 * n) buffer.resize(3 * n);
-  }
+  detail::Buffer<std::uint32_t> buffer;
+  void reserve(std::size_t n) { buffer.reserve(3 * n); }
 };
 
 namespace detail {

@@ -5,10 +5,10 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <vector>
 
 #include "facepost/backend.hpp"
 #include "facepost/decode.hpp"
+#include "facepost/detail/buffer.hpp"
 #include "facepost/detections.hpp"
 #include "facepost/filter.hpp"
 #include "facepost/nms.hpp"
@@ -35,14 +35,10 @@ class FrameWorkspace {
  public:
   void reserve(std::size_t n) {
     if (capacity_ >= n) return;
-    cand_index_.resize(n);
-    cand_score_.resize(n);
-    order_.resize(n);
-    for (auto* v : {&x1_, &y1_, &x2_, &y2_}) v->resize(n);
-    rows_.resize(n * kDetectionCols);
-    exp_scratch_.resize(2 * n);
-    out_prior_.resize(n);
-    keep_.resize(n);
+    for (auto* v : {&cand_index_, &order_, &out_prior_, &keep_}) v->reserve(n);
+    for (auto* v : {&cand_score_, &x1_, &y1_, &x2_, &y2_}) v->reserve(n);
+    rows_.reserve(n * kDetectionCols);
+    exp_scratch_.reserve(2 * n);
     nms_ws_.reserve(n);
     rank_ws_.reserve(n);
     capacity_ = n;
@@ -98,8 +94,8 @@ class FrameWorkspace {
 
   std::size_t capacity_ = 0;
   RunStats stats_;
-  std::vector<std::uint32_t> cand_index_, order_, out_prior_, keep_;
-  std::vector<float> cand_score_, x1_, y1_, x2_, y2_, rows_, exp_scratch_;
+  detail::Buffer<std::uint32_t> cand_index_, order_, out_prior_, keep_;
+  detail::Buffer<float> cand_score_, x1_, y1_, x2_, y2_, rows_, exp_scratch_;
   NmsWorkspace nms_ws_;
   RankWorkspace rank_ws_;
 };

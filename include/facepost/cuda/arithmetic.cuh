@@ -2,15 +2,15 @@
 // device.
 //
 // Device: every product, sum and quotient is an IEEE round-to-nearest intrinsic (__fmul_rn,
-// __fadd_rn, __fsub_rn, __fdiv_rn), which nvcc never contracts into an FMA, so each operation
-// rounds exactly where decode.hpp and iou.hpp round. Host: the expressions of decode.hpp and
-// iou.hpp (products through facepost::detail::mul, never fused), so a test can recompute on the
-// CPU, bit for bit, what a kernel computes.
+// __fadd_rn, __fsub_rn, __fdiv_rn, and __dmul_rn / __dadd_rn in exp), which nvcc never contracts
+// into an FMA, so each operation rounds exactly where decode.hpp, expf.hpp and iou.hpp round.
+// Host: the CPU's own functions and expressions (products through facepost::detail::mul, never
+// fused), so a test can recompute on the CPU, bit for bit, what a kernel computes.
 //
-// exp: the one function without a shared definition. Here it is exp in double rounded once to
-// float (the correctly rounded result, except in ~2^-28 of inputs) on host and device alike;
-// the CPU pipeline calls the C library's expf, which glibc misrounds for about 1e-4 of the
-// inputs it sees here, so a coordinate may differ from the CPU Postprocessor by one rounding.
+// exp is facepost's own (detail/expf.hpp: double precision, Taylor series, one final rounding):
+// the device runs the same operations on the same constants, so the kernels decode exactly what
+// the CPU Postprocessor decodes. The one CPU function not shared is the softmax of logit inputs
+// (scores.hpp), which calls the C library's expf; here it uses facepost's exp.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -20,6 +20,7 @@
 #include <cstring>
 
 #include "facepost/detail/exact.hpp"
+#include "facepost/detail/expf.hpp"
 #include "facepost/params.hpp"
 
 #define FACEPOST_CUDA_HD __host__ __device__ __forceinline__
@@ -57,13 +58,71 @@ FACEPOST_CUDA_HD float div(float a, float b) {
 #endif
 }
 
-/// exp(x) computed in double and rounded once: the same bits on every device and host.
-FACEPOST_CUDA_HD float exp_rn(float x) {
+// Double-precision steps of exp, unfused on both sides.
+FACEPOST_CUDA_HD double dmul(double a, double b) {
 #if defined(__CUDA_ARCH__)
-  return __double2float_rn(::exp(static_cast<double>(x)));
+  return __dmul_rn(a, b);
 #else
-  return static_cast<float>(std::exp(static_cast<double>(x)));
+  return facepost::detail::opaque(a * b);
 #endif
+}
+FACEPOST_CUDA_HD double dadd(double a, double b) {
+#if defined(__CUDA_ARCH__)
+  return __dadd_rn(a, b);
+#else
+  return a + b;
+#endif
+}
+FACEPOST_CUDA_HD double dsub(double a, double b) {
+#if defined(__CUDA_ARCH__)
+  return __dsub_rn(a, b);
+#else
+  return a - b;
+#endif
+}
+/// Round half to even (std::nearbyint in the default rounding mode).
+FACEPOST_CUDA_HD double round_even(double z) {
+#if defined(__CUDA_ARCH__)
+  return rint(z);
+#else
+  return std::nearbyint(z);
+#endif
+}
+FACEPOST_CUDA_HD double double_from_bits(std::uint64_t u) {
+#if defined(__CUDA_ARCH__)
+  return __longlong_as_double(static_cast<long long>(u));
+#else
+  double d;
+  std::memcpy(&d, &u, sizeof d);
+  return d;
+#endif
+}
+FACEPOST_CUDA_HD float to_float(double d) {
+#if defined(__CUDA_ARCH__)
+  return __double2float_rn(d);
+#else
+  return static_cast<float>(d);
+#endif
+}
+
+/// facepost::detail::exp_f32 (expf.hpp), operation for operation: 2^k * 2^r in double, 2^r by
+/// its degree-11 Taylor series (Horner, products unfused), one rounding to float. Same constants,
+/// same operations, same bits (tests/cuda checks the host side against exp_f32).
+FACEPOST_CUDA_HD float exp_f32(float x) {
+  using E = facepost::detail::ExpConstants;
+  if (x != x) return x;
+  double xd = static_cast<double>(x);
+  xd = xd < E::lo ? E::lo : (xd > E::hi ? E::hi : xd);
+  const double z = dmul(xd, E::inv_ln2);
+  const double k = round_even(z);
+  const double r = dsub(z, k);
+  constexpr double c[12] = {E::c[0], E::c[1], E::c[2], E::c[3], E::c[4],  E::c[5],
+                            E::c[6], E::c[7], E::c[8], E::c[9], E::c[10], E::c[11]};
+  double p = c[11];
+#pragma unroll
+  for (int i = 10; i >= 0; --i) p = dadd(dmul(p, r), c[i]);
+  const std::uint64_t bits = static_cast<std::uint64_t>(static_cast<std::int64_t>(k) + 1023) << 52;  // 2^k
+  return to_float(dmul(p, double_from_bits(bits)));
 }
 
 FACEPOST_CUDA_HD bool is_finite(float x) {
@@ -104,7 +163,7 @@ FACEPOST_CUDA_HD bool probability_passes(float s, float threshold) {
 /// Face probability from two-class logits: max-subtracted float32 softmax.
 FACEPOST_CUDA_HD float softmax_face(float l0, float l1) {
   const float m = l0 > l1 ? l0 : l1;
-  const float e0 = exp_rn(sub(l0, m)), e1 = exp_rn(sub(l1, m));
+  const float e0 = exp_f32(sub(l0, m)), e1 = exp_f32(sub(l1, m));
   return div(e1, add(e0, e1));
 }
 
@@ -169,8 +228,8 @@ FACEPOST_CUDA_HD void decode_box(float4 prior, const float l[4], const DecodeCon
   const float v0 = k.variance_center, v1 = k.variance_size;
   const float cx = add(prior.x, mul(mul(l[0], v0), prior.z));
   const float cy = add(prior.y, mul(mul(l[1], v0), prior.w));
-  const float w = mul(prior.z, exp_rn(mul(l[2], v1)));
-  const float h = mul(prior.w, exp_rn(mul(l[3], v1)));
+  const float w = mul(prior.z, exp_f32(mul(l[2], v1)));
+  const float h = mul(prior.w, exp_f32(mul(l[3], v1)));
   const float x1 = sub(cx, div(w, 2.f));
   const float y1 = sub(cy, div(h, 2.f));
   out[0] = map_coord(x1, k.input_width, k.pad_x, k.scale_x);

@@ -24,6 +24,7 @@
 
 #include "facepost/cuda/arithmetic.cuh"
 #include "facepost/cuda/decode.cuh"
+#include "facepost/cuda/nms_chunk.cuh"
 #include "facepost/detections.hpp"
 #include "facepost/params.hpp"
 
@@ -31,8 +32,6 @@ namespace facepost {
 namespace cuda {
 namespace detail {
 
-constexpr int kNmsThreads = 256;               ///< one candidate per thread in a chunk
-constexpr int kNmsWords = kNmsThreads / 64;    ///< 64-bit mask words per chunk row
 constexpr int kNmsWarps = kNmsThreads / 32;
 
 /// Grid (batch), block kNmsThreads. For frame f: NMS over the first m = min(counts[f], capacity)
@@ -99,13 +98,16 @@ __global__ void __launch_bounds__(kNmsThreads)
 
     // 2. Masks over the later candidates of the chunk that are still in play.
     if (!removed) {
-      unsigned long long words[kNmsWords] = {};
-      for (unsigned j = t + 1; j < n; ++j) {
-        if ((removed_bits[j >> 5] >> (j & 31u)) & 1u) continue;
-        if (suppresses<C>(box_iou<C>(box, area, chunk_box[j], chunk_area[j]), test)) words[j >> 6] |= 1ull << (j & 63u);
-      }
 #pragma unroll
-      for (int w = 0; w < kNmsWords; ++w) mask[t][w] = words[w];
+      for (int w = 0; w < kNmsWords; ++w) {
+        unsigned long long word = 0;
+        const unsigned first = 64u * w, lo = max(t + 1, first), hi = min(n, first + 64u);
+        for (unsigned j = lo; j < hi; ++j) {
+          if ((removed_bits[j >> 5] >> (j & 31u)) & 1u) continue;
+          if (suppresses<C>(box_iou<C>(box, area, chunk_box[j], chunk_area[j]), test)) word |= 1ull << (j - first);
+        }
+        mask[t][w] = word;
+      }
     }
     __syncthreads();
 
@@ -116,19 +118,7 @@ __global__ void __launch_bounds__(kNmsThreads)
       for (int w = 0; w < kNmsWords; ++w)
         gone[w] = static_cast<unsigned long long>(removed_bits[2 * w]) |
                   (static_cast<unsigned long long>(removed_bits[2 * w + 1]) << 32);
-      const unsigned room = limit - kept;
-      unsigned taken = 0;
-      for (int w = 0; w < kNmsWords && taken < room; ++w) {
-        unsigned long long open = ~gone[w];
-        while (open != 0 && taken < room) {
-          const int b = __ffsll(static_cast<long long>(open)) - 1;
-          const unsigned i = 64u * w + b;
-          taken_list[taken++] = static_cast<unsigned short>(i);
-          for (int v = w; v < kNmsWords; ++v) gone[v] |= mask[i][v];
-          open = ~gone[w] & ~((2ull << b) - 1ull);  // candidates after i (b = 63 leaves none)
-        }
-      }
-      taken_count = taken;
+      taken_count = resolve_chunk(gone, mask, limit - kept, taken_list);
     }
     __syncthreads();
 

@@ -1,0 +1,324 @@
+// examples/detect_faces.cpp - a whole face detector: RetinaFace (ONNX) through OpenCV's dnn module,
+// its three heads post-processed by facepost, the result drawn on the image and written as JSON.
+//
+//   detect_faces [IMAGE] [--model M.onnx] [--threshold T] [--nms T] [--out annotated.png]
+//                [--json dets.json] [--repeat N]
+//
+// Pre-processing is a letterbox: one scale that fits the image into the 640x640 network input,
+// the rest padded with the mean colour (so it is zero after the mean is subtracted), BGR order.
+// facepost maps detections back with exactly that scale and padding.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <opencv2/core.hpp>
+#include <opencv2/core/utils/logger.hpp>
+#include <opencv2/dnn.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "facepost/facepost.hpp"
+
+#ifndef FACEPOST_EXAMPLE_MODEL
+#error "FACEPOST_EXAMPLE_MODEL must name the default ONNX model"
+#endif
+#ifndef FACEPOST_EXAMPLE_IMAGE
+#error "FACEPOST_EXAMPLE_IMAGE must name the default photo"
+#endif
+
+namespace {
+
+constexpr int kInputSide = 640;  // the bundled model's fixed input: 1x3x640x640
+const cv::Scalar kMeanBgr(104, 117, 123);
+
+const char* const kUsage =
+    "usage: detect_faces [IMAGE] [--model M.onnx] [--threshold T] [--nms T] [--out annotated.png] "
+    "[--json dets.json] [--repeat N]";
+
+/// A bad command line (exit 2) or a failure while running (exit 1); the message is one line.
+struct Failure : std::runtime_error {
+  int exit_code;
+  Failure(int code, const std::string& message) : std::runtime_error(message), exit_code(code) {}
+};
+
+[[noreturn]] void usage_error(const std::string& message) { throw Failure(2, message + " (" + kUsage + ")"); }
+[[noreturn]] void run_error(const std::string& message) { throw Failure(1, message); }
+
+/// One line of an OpenCV exception's text.
+std::string one_line(std::string s) {
+  std::replace(s.begin(), s.end(), '\n', ' ');
+  while (!s.empty() && s.back() == ' ') s.pop_back();
+  return s;
+}
+
+struct Options {
+  std::string image = FACEPOST_EXAMPLE_IMAGE;
+  std::string model = FACEPOST_EXAMPLE_MODEL;
+  std::string out = "detect_faces.png";
+  std::string json = "detect_faces.json";
+  float threshold = 0.5f;  // a detector's threshold; the reference's 0.02 keeps candidates for evaluation
+  double nms = 0.4;
+  int repeat = 1;
+};
+
+double parse_number(const std::string& option, const std::string& text) {
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(v))
+    usage_error(option + " needs a number, got '" + text + "'");
+  return v;
+}
+
+double parse_fraction(const std::string& option, const std::string& text) {
+  const double v = parse_number(option, text);
+  if (v < 0.0 || v > 1.0) usage_error(option + " must be in [0, 1], got " + text);
+  return v;
+}
+
+Options parse_options(int argc, char** argv) {
+  Options o;
+  bool have_image = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) usage_error(arg + " needs a value");
+      return argv[++i];
+    };
+    if (arg == "-h" || arg == "--help") {
+      std::printf("%s\n", kUsage);
+      std::exit(0);
+    } else if (arg == "--model") {
+      o.model = value();
+    } else if (arg == "--threshold") {
+      o.threshold = static_cast<float>(parse_fraction(arg, value()));
+    } else if (arg == "--nms") {
+      o.nms = parse_fraction(arg, value());
+    } else if (arg == "--out") {
+      o.out = value();
+    } else if (arg == "--json") {
+      o.json = value();
+    } else if (arg == "--repeat") {
+      const std::string text = value();
+      const double n = parse_number(arg, text);
+      if (n < 1 || n > 1e6 || n != std::floor(n))
+        usage_error("--repeat needs a whole number in [1, 1000000], got " + text);
+      o.repeat = static_cast<int>(n);
+    } else if (arg.size() > 1 && arg[0] == '-') {
+      usage_error("unknown option '" + arg + "'");
+    } else if (have_image) {
+      usage_error("one image only, got '" + o.image + "' and '" + arg + "'");
+    } else {
+      o.image = arg;
+      have_image = true;
+    }
+  }
+  for (const std::string* path : {&o.out, &o.json})
+    if (path->empty()) usage_error("output paths must not be empty");
+  return o;
+}
+
+void require_readable(const std::string& path, const char* what) {
+  if (!std::ifstream(path, std::ios::binary)) run_error(std::string("cannot read ") + what + " '" + path + "'");
+}
+
+/// The network input for `image` and the mapping that undoes the letterbox.
+struct Letterboxed {
+  cv::Mat blob;
+  facepost::ImageMapping mapping;
+};
+
+Letterboxed letterbox(const cv::Mat& image) {
+  const double s = std::min(double(kInputSide) / image.cols, double(kInputSide) / image.rows);
+  const int w = std::clamp(int(std::lround(image.cols * s)), 1, kInputSide);
+  const int h = std::clamp(int(std::lround(image.rows * s)), 1, kInputSide);
+  const int pad_x = (kInputSide - w) / 2, pad_y = (kInputSide - h) / 2;
+  cv::Mat canvas(kInputSide, kInputSide, CV_8UC3, kMeanBgr);
+  cv::resize(image, canvas(cv::Rect(pad_x, pad_y, w, h)), cv::Size(w, h), 0, 0, cv::INTER_LINEAR);
+  Letterboxed out;
+  out.blob = cv::dnn::blobFromImage(canvas, 1.0, cv::Size(), kMeanBgr, /*swapRB=*/false, /*crop=*/false, CV_32F);
+  // The scale actually applied per axis (after rounding the size), and the integer padding.
+  out.mapping = facepost::ImageMapping::letterbox(float(w) / float(image.cols), float(h) / float(image.rows),
+                                                  float(pad_x), float(pad_y))
+                    .clip_to(float(image.cols), float(image.rows));
+  return out;
+}
+
+/// A float32 output of shape [1,N,C] or [N,C], viewed in place.
+facepost::TensorView view_output(const cv::Mat& m, const char* name) {
+  if (m.depth() != CV_32F || m.channels() != 1 || !m.isContinuous())
+    run_error(std::string(name) + ": the network output is not a continuous float32 tensor");
+  facepost::TensorView view;
+  facepost::Status s;
+  const float* data = m.ptr<float>();
+  if (m.dims == 3) s = facepost::view_tensor(data, {m.size[0], m.size[1], m.size[2]}, name, view);
+  else if (m.dims == 2) s = facepost::view_tensor(data, {m.size[0], m.size[1]}, name, view);
+  else run_error(std::string(name) + ": expected a [1,N,C] network output, got " + std::to_string(m.dims) + " dims");
+  if (!s.ok()) run_error(s.message());
+  return view;
+}
+
+double ms_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+void draw(cv::Mat& image, const facepost::Detections& dets) {
+  // Landmark colours of the reference detect.py: eyes, nose, mouth corners.
+  const cv::Scalar colours[5] = {{0, 0, 255}, {0, 255, 255}, {255, 0, 255}, {0, 255, 0}, {255, 0, 0}};
+  const int thick = std::max(1, int(std::lround(std::min(image.cols, image.rows) / 300.0)));
+  for (std::size_t i = 0; i < dets.size(); ++i) {
+    const facepost::DetectionRef d = dets[i];
+    const cv::Point p1(cvRound(d.x1()), cvRound(d.y1())), p2(cvRound(d.x2()), cvRound(d.y2()));
+    cv::rectangle(image, p1, p2, cv::Scalar(0, 0, 255), thick);
+    char label[32];
+    std::snprintf(label, sizeof label, "%.4f", double(d.score()));
+    const cv::Point at(p1.x, std::max(p1.y - 4 * thick, 12 * thick));
+    cv::putText(image, label, at, cv::FONT_HERSHEY_DUPLEX, 0.5 * thick, cv::Scalar(255, 255, 255), thick);
+    for (int k = 0; k < 5; ++k)
+      cv::circle(image, cv::Point(cvRound(d.landmark_x(k)), cvRound(d.landmark_y(k))), 2 * thick, colours[k],
+                 cv::FILLED);
+  }
+}
+
+std::string json_string(const std::string& s) {
+  std::string out = "\"";
+  for (const char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char esc[8];
+      std::snprintf(esc, sizeof esc, "\\u%04x", c);
+      out += esc;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+void write_json(const std::string& path, const Options& o, const cv::Mat& image, const facepost::Detections& dets) {
+  std::ofstream f(path);
+  if (!f) run_error("cannot write '" + path + "'");
+  char buf[160];
+  f << "{\"image\": " << json_string(o.image) << ", \"width\": " << image.cols << ", \"height\": " << image.rows
+    << ",\n \"detections\": [";
+  for (std::size_t i = 0; i < dets.size(); ++i) {
+    const facepost::DetectionRef d = dets[i];
+    std::snprintf(buf, sizeof buf, "%s\n  {\"box\": [%.3f, %.3f, %.3f, %.3f], \"score\": %.6f, \"landmarks\": [",
+                  i ? "," : "", double(d.x1()), double(d.y1()), double(d.x2()), double(d.y2()), double(d.score()));
+    f << buf;
+    for (int k = 0; k < 5; ++k) {
+      std::snprintf(buf, sizeof buf, "%s[%.3f, %.3f]", k ? ", " : "", double(d.landmark_x(k)),
+                    double(d.landmark_y(k)));
+      f << buf;
+    }
+    f << "]}";
+  }
+  f << "\n]}\n";
+  if (!f.flush()) run_error("cannot write '" + path + "'");
+}
+
+int run(int argc, char** argv) {
+  const Options o = parse_options(argc, argv);
+  cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);  // failures are reported below
+
+  require_readable(o.model, "model");
+  cv::dnn::Net net;
+  try {
+    net = cv::dnn::readNet(o.model);
+  } catch (const cv::Exception& e) {
+    run_error("cannot load model '" + o.model + "': " + one_line(e.what()));
+  }
+  if (net.empty()) run_error("cannot load model '" + o.model + "'");
+
+  require_readable(o.image, "image");
+  cv::Mat image = cv::imread(o.image, cv::IMREAD_COLOR);
+  if (image.empty()) run_error("cannot decode image '" + o.image + "'");
+
+  facepost::Params params;  // reference defaults: top_k 5000, keep_top_k 750, legacy IoU
+  params.score_threshold = o.threshold;
+  params.nms_threshold = o.nms;
+  facepost::BasicPostprocessor<facepost::presets::retinaface_mnet> post({}, params);
+
+  std::vector<double> pre_ms, net_ms, post_ms;
+  Letterboxed in;
+  facepost::Detections dets;
+  for (int r = 0; r < o.repeat; ++r) {
+    auto t0 = std::chrono::steady_clock::now();
+    in = letterbox(image);
+    pre_ms.push_back(ms_since(t0));
+
+    t0 = std::chrono::steady_clock::now();
+    std::vector<cv::Mat> outputs;
+    try {
+      net.setInput(in.blob);
+      net.forward(outputs, std::vector<cv::String>{"loc", "conf", "landms"});
+    } catch (const cv::Exception& e) {
+      run_error("the network failed: " + one_line(e.what()));
+    }
+    net_ms.push_back(ms_since(t0));
+
+    t0 = std::chrono::steady_clock::now();
+    const facepost::HeadOutputs heads{view_output(outputs[0], "loc"), view_output(outputs[1], "conf"),
+                                      view_output(outputs[2], "landms")};
+    const facepost::Status s = post.try_run(heads, {kInputSide, kInputSide}, in.mapping, dets);
+    post_ms.push_back(ms_since(t0));
+    if (!s.ok()) run_error(s.message());
+  }
+
+  const facepost::ImageMapping& m = in.mapping;
+  std::printf("image %s: %dx%d -> %dx%d network input (scale %.4f x %.4f, padding %.0f, %.0f)\n", o.image.c_str(),
+              image.cols, image.rows, kInputSide, kInputSide, double(m.scale_x), double(m.scale_y), double(m.pad_x),
+              double(m.pad_y));
+  if (o.repeat > 1)
+    std::printf("stage times (median of %d runs, facepost backend %s):\n", o.repeat, facepost::backend_name());
+  else  // the first run pays one-time setup: OpenCV's network initialisation, facepost's buffers
+    std::printf("stage times (one cold run; --repeat N for warm medians; facepost backend %s):\n",
+                facepost::backend_name());
+  std::printf("  pre-processing   %8.3f ms  (letterbox, mean, blob)\n", median(pre_ms));
+  std::printf("  network          %8.3f ms  (cv::dnn forward)\n", median(net_ms));
+  std::printf("  post-processing  %8.3f ms  (facepost: %zu priors, %zu candidates)\n", median(post_ms),
+              post.stats().priors, post.stats().candidates);
+  std::printf("%zu face(s) with score > %g:\n", dets.size(), double(o.threshold));
+  for (std::size_t i = 0; i < dets.size(); ++i)
+    std::printf("  (%.1f, %.1f)-(%.1f, %.1f) score %.4f\n", double(dets[i].x1()), double(dets[i].y1()),
+                double(dets[i].x2()), double(dets[i].y2()), double(dets[i].score()));
+
+  write_json(o.json, o, image, dets);
+  draw(image, dets);
+  bool written = false;
+  try {
+    written = cv::imwrite(o.out, image);
+  } catch (const cv::Exception& e) {
+    run_error("cannot write '" + o.out + "': " + one_line(e.what()));
+  }
+  if (!written) run_error("cannot write '" + o.out + "'");
+  std::printf("annotated image: %s\ndetections:      %s\n", o.out.c_str(), o.json.c_str());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const Failure& f) {
+    std::fprintf(stderr, "detect_faces: %s\n", f.what());
+    return f.exit_code;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "detect_faces: %s\n", one_line(e.what()).c_str());
+    return 1;
+  }
+}

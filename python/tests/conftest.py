@@ -1,0 +1,95 @@
+"""Shared helpers of the facepost Python tests: fixture loading and the golden comparison.
+
+ctest sets PYTHONPATH to the built module and FACEPOST_TEST_DATA / FACEPOST_EXAMPLES to the source
+folders; run by hand from the repository root, the defaults below find the same folders.
+"""
+import functools
+import json
+import os
+import pathlib
+import sys
+
+import numpy as np
+
+HERE = pathlib.Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+DATA = pathlib.Path(os.environ.get("FACEPOST_TEST_DATA", ROOT / "tests" / "data"))
+EXAMPLES = pathlib.Path(os.environ.get("FACEPOST_EXAMPLES", ROOT / "examples"))
+MODEL = EXAMPLES / "models" / "retinaface_mnet025_640x640.onnx"
+PHOTO = EXAMPLES / "images" / "astronaut.png"
+
+sys.path.insert(0, str(HERE.parent))  # retinaface_reference.py
+from retinaface_reference import detection_difference  # noqa: E402
+
+FIXTURES = sorted(p.name for p in DATA.iterdir() if (p / "meta.json").is_file())
+assert FIXTURES, f"no fixtures under {DATA}"
+
+
+@functools.lru_cache(maxsize=None)
+def fixture(name):
+    """meta.json and the three head arrays of one fixture (read-only: tests must copy to change)."""
+    folder = DATA / name
+    meta = json.loads((folder / "meta.json").read_text())
+    heads = {}
+    for head in ("loc", "conf", "landms"):
+        heads[head] = np.load(folder / f"{head}.npy")
+        heads[head].setflags(write=False)
+    return meta, heads
+
+
+def golden(name, set_name):
+    meta, _ = fixture(name)
+    return np.load(DATA / name / meta["golden"][set_name]["file"])
+
+
+def golden_sets():
+    """(fixture, set) pairs, as listed in each meta.json."""
+    return [(name, s) for name in FIXTURES for s in fixture(name)[0]["golden"]]
+
+
+def iou_of(nms_description):
+    if nms_description.startswith("py_cpu_nms"):
+        return "legacy"
+    if nms_description.startswith("torchvision"):
+        return "continuous"
+    raise AssertionError(f"unknown NMS in meta.json: {nms_description}")
+
+
+def anchor_kwargs(meta):
+    return dict(min_sizes=meta["min_sizes"], steps=meta["steps"], variance=tuple(meta["variance"]),
+                clip_priors=meta["clip"])
+
+
+def params_kwargs(meta, set_name):
+    g = meta["golden"][set_name]
+    return dict(threshold=g["threshold"], nms_threshold=g["nms_threshold"], iou=iou_of(g["nms"]),
+                top_k=g["top_k"], keep_top_k=g["keep_top_k"])
+
+
+def image_size(meta):
+    return (meta["input_height"], meta["input_width"])
+
+
+def assert_matches_golden(got, want, tol=1e-3):
+    """tests/data/README.md's comparison (retinaface_reference.detection_difference), plus the dtype."""
+    assert got.dtype == np.float32, got.dtype
+    difference = detection_difference(got, want, tol)
+    assert difference is None, difference
+
+
+def letterbox(image, size):
+    """Fits a BGR image into size x size with one scale, pads with the mean colour, and returns
+    the float32 NCHW blob minus the mean plus facepost's letterbox=(sx, sy, px, py) for exactly
+    this pre-processing (rounded scaled size, integer left/top padding)."""
+    import cv2
+
+    mean = np.array([104, 117, 123], dtype=np.float32)
+    h, w = image.shape[:2]
+    s = min(size / w, size / h)
+    nw, nh = min(size, round(w * s)), min(size, round(h * s))
+    px, py = (size - nw) // 2, (size - nh) // 2
+    canvas = np.empty((size, size, 3), np.float32)
+    canvas[:] = mean
+    canvas[py:py + nh, px:px + nw] = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_LINEAR)
+    blob = (canvas - mean).transpose(2, 0, 1)[None].copy()
+    return blob, (nw / w, nh / h, float(px), float(py))
