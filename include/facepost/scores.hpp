@@ -5,12 +5,15 @@
 #include <cmath>
 #include <limits>
 
+#include "facepost/detail/expf.hpp"
+
 namespace facepost {
 
-/// Face probability from two-class logits, as a float32 softmax computes it (max subtracted).
+/// Face probability from two-class logits, as a float32 softmax computes it (max subtracted),
+/// with facepost's exp so that every backend (CUDA included) gives the same bits.
 inline float softmax_face(float l0, float l1) noexcept {
   const float m = l0 > l1 ? l0 : l1;
-  const float e0 = std::exp(l0 - m), e1 = std::exp(l1 - m);
+  const float e0 = detail::exp_f32(l0 - m), e1 = detail::exp_f32(l1 - m);
   return e1 / (e0 + e1);
 }
 

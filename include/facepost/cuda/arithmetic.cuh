@@ -119,7 +119,6 @@ FACEPOST_CUDA_HD float exp_f32(float x) {
   constexpr double c[12] = {E::c[0], E::c[1], E::c[2], E::c[3], E::c[4],  E::c[5],
                             E::c[6], E::c[7], E::c[8], E::c[9], E::c[10], E::c[11]};
   double p = c[11];
-#pragma unroll
   for (int i = 10; i >= 0; --i) p = dadd(dmul(p, r), c[i]);
   const std::uint64_t bits = static_cast<std::uint64_t>(static_cast<std::int64_t>(k) + 1023) << 52;  // 2^k
   return to_float(dmul(p, double_from_bits(bits)));

@@ -144,7 +144,8 @@ inline Status parse_npy(const unsigned char* bytes, std::size_t size, NpyArray& 
                            static_cast<unsigned long long>(bytes_needed), size - data_offset);
   out.shape = shape;
   out.data.resize(std::size_t(count));
-  std::memcpy(out.data.data(), bytes + data_offset, std::size_t(bytes_needed));
+  if (count != 0)  // an empty vector's data() may be null, and memcpy from/to null is UB
+    std::memcpy(out.data.data(), bytes + data_offset, std::size_t(bytes_needed));
   if (big_endian == detail::host_is_little_endian()) {
     for (float& f : out.data) {
       unsigned char b[4];
