@@ -1,0 +1,233 @@
+// facepost - command-line front end: post-process saved RetinaFace head outputs (.npy) and
+// print or save the detections; `show` prints a detections file as a table.
+//
+// Exit codes: 0 success, 1 bad input data (files, shapes, prior counts), 2 bad usage. Every
+// failure prints exactly one line, "facepost: <what is wrong>", on stderr and nothing on stdout.
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <exception>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "cli.hpp"
+#include "facepost/facepost.hpp"
+#include "facepost/io/npy.hpp"
+
+namespace {
+
+constexpr int kExitData = 1;
+constexpr int kExitUsage = 2;
+
+const char kUsage[] =
+    "usage:\n"
+    "  facepost detect --loc F.npy --conf F.npy --landms F.npy --input-size WxH [options]\n"
+    "  facepost show F.npy [--max N]\n"
+    "  facepost help | --help | --version\n"
+    "\n"
+    "detect: post-process one frame of RetinaFace-family head outputs.\n"
+    "  --loc, --conf, --landms F.npy   float32 [N,4], [N,2], [N,10] or [1,N,C] (any endianness, C or\n"
+    "                                  Fortran order); N must equal the prior count of the input size\n"
+    "  --input-size WxH                network input size the priors are built for\n"
+    "  --resize R                      input = original image x R; outputs are divided by R (default 1)\n"
+    "  --preset NAME                   retinaface-mnet (default), retinaface-r50, fd1m-mnet, fd1m-slim,\n"
+    "                                  fd1m-rfb\n"
+    "  --min-sizes \"16,32;64,128\" --steps 8,16   explicit anchors instead of a preset (one list of\n"
+    "                                  min sizes per level, levels separated by ';')\n"
+    "  --variance C,S                  box variances (default 0.1,0.2)\n"
+    "  --threshold T                   keep scores > T, T in [0,1] (default 0.02)\n"
+    "  --logits                        conf holds raw two-class logits, not softmax probabilities\n"
+    "  --nms T                         suppress when IoU > T, T in [0,1] (default 0.4)\n"
+    "  --iou legacy|continuous         legacy: py_cpu_nms (+1 pixel widths, default);\n"
+    "                                  continuous: torchvision.ops.nms\n"
+    "  --top-k K                       best K candidates enter NMS (default 5000; 0 = all)\n"
+    "  --keep-top-k K                  keep the first K detections after NMS (default 750; 0 = all)\n"
+    "  --out F.npy                     write the detections as float32 [K,15]:\n"
+    "                                  x1 y1 x2 y2 score lx0 ly0 ... lx4 ly4 (original-image pixels)\n"
+    "  --repeat N                      time N runs of the post-processing (default 1)\n"
+    "  prints one JSON line: {\"priors\":N,\"candidates\":N,\"detections\":N,\"median_us\":X,\"min_us\":X}\n"
+    "  (times: the post-processing call alone, file I/O excluded)\n"
+    "\n"
+    "show: print a [K,15] detections file as a table (--max N rows, default 20; 0 = all).\n";
+
+const char kUsageLine[] =
+    "usage: facepost detect --loc F.npy --conf F.npy --landms F.npy --input-size WxH [options] | "
+    "facepost show F.npy [--max N] | facepost --help";
+
+/// Prints "facepost: <message>" as exactly one line on stderr (control characters replaced).
+void print_error(const char* message) noexcept {
+  std::fputs("facepost: ", stderr);
+  for (const char* c = message; *c; ++c) {
+    const unsigned char u = static_cast<unsigned char>(*c);
+    std::fputc(u < 0x20 || u == 0x7f ? ' ' : *c, stderr);
+  }
+  std::fputc('\n', stderr);
+  std::fflush(stderr);
+}
+
+int fail(int code, const std::string& message) noexcept {
+  print_error(message.c_str());
+  return code;
+}
+
+std::string shape_text(const std::vector<std::int64_t>& shape) {
+  std::string s = "[";
+  for (std::size_t d = 0; d < shape.size(); ++d) s += (d ? "," : "") + std::to_string(shape[d]);
+  return s + "]";
+}
+
+/// Views a loaded array as [N,C]: accepts [N,C] and [1,N,C] (facepost::view_tensor's rules).
+facepost::Status view_array(const facepost::io::NpyArray& a, const char* name, facepost::TensorView& out) {
+  const std::vector<std::int64_t>& s = a.shape;
+  if (s.size() == 2) return facepost::view_tensor(a.data.data(), {s[0], s[1]}, name, out);
+  if (s.size() == 3) return facepost::view_tensor(a.data.data(), {s[0], s[1], s[2]}, name, out);
+  return facepost::Status::failure(facepost::Errc::bad_shape, "%s: expected shape [N,C] or [1,N,C], got %s", name,
+                                   shape_text(s).c_str());
+}
+
+int run_detect(const std::vector<std::string>& args) {
+  facepost::cli::DetectOptions opt;
+  facepost::Status s = facepost::cli::parse_detect_args(args, opt);
+  if (!s.ok()) return fail(kExitUsage, s.message());
+  if (opt.help) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+
+  struct Head {
+    const char* option;
+    const std::string* path;
+    facepost::io::NpyArray array;
+    facepost::TensorView view;
+  };
+  Head heads[3] = {{"--loc", &opt.loc_path, {}, {}}, {"--conf", &opt.conf_path, {}, {}},
+                   {"--landms", &opt.landms_path, {}, {}}};
+  for (Head& h : heads) {
+    s = facepost::io::read_npy(*h.path, h.array);
+    if (s.ok()) s = view_array(h.array, h.path->c_str(), h.view);
+    if (!s.ok()) return fail(kExitData, std::string(h.option) + " " + s.message());
+  }
+  const facepost::HeadOutputs outputs{heads[0].view, heads[1].view, heads[2].view};
+
+  // Check the prior count before the timed runs, naming the anchors and the size used.
+  std::size_t num_priors = 0;
+  s = facepost::count_priors(opt.anchors, opt.input, num_priors);
+  if (s.ok()) s = facepost::validate_heads(outputs, num_priors);
+  if (!s.ok())
+    return fail(kExitData, std::string(s.message()) + " [anchors " + opt.anchors_name + ", --input-size " +
+                               std::to_string(opt.input.width) + "x" + std::to_string(opt.input.height) + "]");
+
+  facepost::Postprocessor postprocessor(opt.anchors, opt.params);
+  const facepost::ImageMapping mapping = facepost::ImageMapping::resize(opt.resize);
+  facepost::Detections detections;
+  std::vector<double> times_us;
+  times_us.reserve(opt.repeat);
+  for (std::size_t r = 0; r < opt.repeat; ++r) {
+    const auto start = std::chrono::steady_clock::now();
+    s = postprocessor.try_run(outputs, opt.input, mapping, detections);
+    const auto stop = std::chrono::steady_clock::now();
+    if (!s.ok()) return fail(kExitData, s.message());
+    times_us.push_back(std::chrono::duration<double, std::micro>(stop - start).count());
+  }
+
+  if (!opt.out_path.empty()) {
+    s = facepost::io::write_npy(opt.out_path, detections.data(),
+                                {std::int64_t(detections.size()), std::int64_t(facepost::kDetectionCols)});
+    if (!s.ok()) return fail(kExitData, std::string("--out ") + s.message());
+  }
+
+  std::sort(times_us.begin(), times_us.end());
+  const std::size_t n = times_us.size();
+  const double median = n % 2 ? times_us[n / 2] : 0.5 * (times_us[n / 2 - 1] + times_us[n / 2]);
+  const facepost::RunStats& stats = postprocessor.stats();
+  std::printf("{\"priors\":%zu,\"candidates\":%zu,\"detections\":%zu,\"median_us\":%.3f,\"min_us\":%.3f}\n",
+              stats.priors, stats.candidates, stats.detections, median, times_us.front());
+  return std::fflush(stdout) == 0 ? 0 : fail(kExitData, "cannot write to stdout");
+}
+
+std::string format(const char* fmt, double a, double b = 0.0) {
+  char buf[128];
+  std::snprintf(buf, sizeof buf, fmt, a, b);
+  return buf;
+}
+
+int run_show(const std::vector<std::string>& args) {
+  facepost::cli::ShowOptions opt;
+  facepost::Status s = facepost::cli::parse_show_args(args, opt);
+  if (!s.ok()) return fail(kExitUsage, s.message());
+  if (opt.help) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  facepost::io::NpyArray a;
+  s = facepost::io::read_npy(opt.path, a);
+  if (!s.ok()) return fail(kExitData, std::string("show: ") + s.message());
+  if (a.shape.size() != 2 || a.shape[1] != std::int64_t(facepost::kDetectionCols))
+    return fail(kExitData, "show: " + opt.path + ": expected a detections array of shape [K,15], got " +
+                               shape_text(a.shape));
+
+  const std::size_t total = std::size_t(a.shape[0]);
+  const std::size_t shown = opt.max_rows == 0 ? total : std::min(total, opt.max_rows);
+  // Cells first, then one width per column, so every column lines up whatever the magnitudes.
+  std::vector<std::vector<std::string>> table;
+  table.push_back({"#", "x1", "y1", "x2", "y2", "score", "lm0", "lm1", "lm2", "lm3", "lm4"});
+  for (std::size_t i = 0; i < shown; ++i) {
+    const float* row = a.data.data() + facepost::kDetectionCols * i;
+    std::vector<std::string> cells = {std::to_string(i)};
+    for (int c = 0; c < 4; ++c) cells.push_back(format("%.1f", double(row[c])));
+    cells.push_back(format("%.4f", double(row[4])));
+    for (int k = 0; k < 5; ++k) cells.push_back(format("%.1f,%.1f", double(row[5 + 2 * k]), double(row[6 + 2 * k])));
+    table.push_back(std::move(cells));
+  }
+  std::vector<std::size_t> width(table[0].size(), 0);
+  for (const auto& cells : table)
+    for (std::size_t c = 0; c < cells.size(); ++c) width[c] = std::max(width[c], cells[c].size());
+
+  std::printf("%s: %zu detection%s", opt.path.c_str(), total, total == 1 ? "" : "s");
+  if (shown < total) std::printf(", showing the first %zu (--max 0 shows all)", shown);
+  std::printf("; lm0..lm4 are the landmarks (x,y)\n");
+  for (const auto& cells : table) {
+    std::string line;
+    for (std::size_t c = 0; c < cells.size(); ++c) {
+      if (c) line += "  ";
+      line.append(width[c] - cells[c].size(), ' ');
+      line += cells[c];
+    }
+    std::printf("%s\n", line.c_str());
+  }
+  return std::fflush(stdout) == 0 ? 0 : fail(kExitData, "cannot write to stdout");
+}
+
+int run(int argc, char** argv) {
+  if (argc < 2) return fail(kExitUsage, kUsageLine);
+  const std::string command = argv[1];
+  const std::vector<std::string> rest(argv + 2, argv + argc);
+  if (command == "--help" || command == "-h" || command == "help") {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (command == "--version") {
+    std::printf("facepost %s (CPU backend: %s)\n", FACEPOST_VERSION_STRING, facepost::backend_name());
+    return 0;
+  }
+  if (command == "detect") return run_detect(rest);
+  if (command == "show") return run_show(rest);
+  return fail(kExitUsage, "unknown command '" + facepost::cli::detail::shown(command) + "' (" + kUsageLine + ")");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::bad_alloc&) {
+    print_error("out of memory");
+  } catch (const std::exception& e) {
+    print_error(e.what());
+  } catch (...) {
+    print_error("unexpected error");
+  }
+  return kExitData;
+}
