@@ -3,12 +3,14 @@
 //
 // Greedy NMS keeps a box iff no earlier kept box suppresses it. Two boxes that do not intersect
 // have IoU 0 (or 0/0 = NaN for two zero-area boxes under the continuous convention, which keeps),
-// so they never suppress: skipping them changes nothing. Kept boxes go into a loose multi-level
-// grid (level L holds boxes no larger than its cell size c_L, filed by their top-left corner), so
-// a query visits only the few cells whose boxes could reach it, and skips every level whose
-// largest box is too small to reach IoU > t with the query (IoU <= smaller area / larger area).
-// The IoU itself is computed exactly as the reference does (iou.hpp), so decisions are
-// bit-identical to the O(n^2) reference on every input.
+// so they never suppress: skipping them changes nothing. Before the greedy pass every box is
+// filed, by a counting sort, into a cell of a loose multi-level grid (level L holds boxes no
+// larger than its cell size c_L, filed by their top-left corner), so the boxes of a row of cells
+// lie contiguously. A query then scans, level by level, only the rows of cells whose boxes could
+// reach it -- contiguous runs, tested lane-parallel by the SIMD kernel, counting only boxes
+// already kept -- and skips every level whose kept boxes are too small to reach IoU > t
+// (IoU <= smaller area / larger area). The IoU itself is computed exactly as the reference does
+// (iou.hpp), so decisions are bit-identical to the O(n^2) reference on every input.
 #pragma once
 
 #include <algorithm>
@@ -17,8 +19,10 @@
 #include <cstdint>
 #include <limits>
 
+#include "facepost/backend.hpp"
 #include "facepost/detail/buffer.hpp"
 #include "facepost/iou.hpp"
+#include "facepost/kernels/generic/suppress.hpp"
 #include "facepost/params.hpp"
 
 namespace facepost {
@@ -36,10 +40,13 @@ struct BoxesSoA {
 /// most n boxes runs without allocating.
 struct NmsWorkspace {
   static constexpr int kMaxLevels = 40;
-  detail::Buffer<float> area;          ///< per box
-  detail::Buffer<float> kept;          ///< kept boxes packed as x1 y1 x2 y2 area
-  detail::Buffer<std::int32_t> next;   ///< per kept box: next kept box in the same cell, -1 ends
-  detail::Buffer<std::int32_t> heads;  ///< per grid cell: first kept box, -1 empty
+  detail::Buffer<float> area;              ///< per box, in priority order
+  detail::Buffer<float> slots;             ///< boxes by cell: five arrays of n (x1, y1, x2, y2, area)
+  detail::Buffer<std::int32_t> kept;       ///< per slot: ~0 once kept
+  detail::Buffer<std::int32_t> slot_of;    ///< per box: its slot
+  detail::Buffer<std::int32_t> cell_of;    ///< per box: its cell
+  detail::Buffer<std::int32_t> level_of;   ///< per box: its grid level
+  detail::Buffer<std::int32_t> cell_start; ///< per cell: first slot (counting sort), one extra at the end
   std::size_t capacity = 0;
 
   /// Level-0 cell budget for n boxes; the whole grid needs at most cell_capacity(n) cells.
@@ -49,10 +56,23 @@ struct NmsWorkspace {
   void reserve(std::size_t n) {
     if (n <= capacity) return;
     area.reserve(n);
-    kept.reserve(5 * n);
-    next.reserve(n);
-    heads.reserve(cell_capacity(n));
+    slots.reserve(5 * n);
+    kept.reserve(n);
+    slot_of.reserve(n);
+    cell_of.reserve(n);
+    level_of.reserve(n);
+    cell_start.reserve(cell_capacity(n) + 1);
     capacity = n;
+  }
+
+  kernels::generic::SlotBoxes slot_boxes() const noexcept {
+    const float* s = slots.data();
+    return {s, s + capacity, s + 2 * capacity, s + 3 * capacity, s + 4 * capacity, kept.data()};
+  }
+  void store_slot(std::size_t at, const float* box, float a) noexcept {
+    float* s = slots.data();
+    s[at] = box[0], s[capacity + at] = box[1], s[2 * capacity + at] = box[2], s[3 * capacity + at] = box[3];
+    s[4 * capacity + at] = a;
   }
 };
 
@@ -61,24 +81,39 @@ constexpr std::size_t kNmsGridMinBoxes = 48;
 
 namespace detail {
 
-template <IouConvention C>
-inline bool suppressed_by(const float* box, float area, const float* kb, SuppressionTest test) noexcept {
-  return test.suppresses<C>(box_iou<C>(kb, kb[4], box, area));
-}
-
+/// The plain formulation, one box pair at a time: the peer for tests and benchmarks.
 template <IouConvention C>
 std::size_t nms_all_pairs(const BoxesSoA& b, SuppressionTest test, std::size_t max_keep, std::uint32_t* keep,
                           NmsWorkspace& ws) noexcept {
-  float* kept = ws.kept.data();
+  float* kept = ws.slots.data();  // packed x1 y1 x2 y2 area per kept box
   std::size_t nk = 0;
   for (std::size_t i = 0; i < b.size && nk < max_keep; ++i) {
     const float box[4] = {b.x1[i], b.y1[i], b.x2[i], b.y2[i]};
     const float area = ws.area[i];
     bool suppressed = false;
-    for (std::size_t k = 0; k < nk && !suppressed; ++k) suppressed = suppressed_by<C>(box, area, kept + 5 * k, test);
+    for (std::size_t k = 0; k < nk && !suppressed; ++k)
+      suppressed = test.suppresses<C>(box_iou<C>(kept + 5 * k, kept[5 * k + 4], box, area));
     if (suppressed) continue;
     float* slot = kept + 5 * nk;
     slot[0] = box[0], slot[1] = box[1], slot[2] = box[2], slot[3] = box[3], slot[4] = area;
+    keep[nk++] = static_cast<std::uint32_t>(i);
+  }
+  return nk;
+}
+
+/// Few boxes: slot i is box i; each box against every earlier slot, lane-parallel.
+template <IouConvention C>
+std::size_t nms_small(const BoxesSoA& b, SuppressionTest test, std::size_t max_keep, std::uint32_t* keep,
+                      NmsWorkspace& ws) noexcept {
+  const kernels::generic::SlotBoxes slots = ws.slot_boxes();
+  std::int32_t* kept = ws.kept.data();
+  std::size_t nk = 0;
+  for (std::size_t i = 0; i < b.size && nk < max_keep; ++i) {
+    const float box[4] = {b.x1[i], b.y1[i], b.x2[i], b.y2[i]};
+    ws.store_slot(i, box, ws.area[i]);
+    kept[i] = 0;
+    if (kernels::active::Simd::any_suppresses<C>(box, ws.area[i], slots, 0, i, test)) continue;
+    kept[i] = ~0;
     keep[nk++] = static_cast<std::uint32_t>(i);
   }
   return nk;
@@ -89,9 +124,9 @@ struct NmsGrid {
   struct Level {
     double cell = 0, inv_cell = 0;
     std::int64_t gx = 0, gy = 0;
-    std::size_t offset = 0;  ///< first cell in the heads array
+    std::size_t offset = 0;  ///< first cell of the level
     std::size_t count = 0;   ///< kept boxes filed here
-    float max_area = 0;      ///< largest area (convention's) filed here
+    float max_area = 0;      ///< largest area (convention's) of a kept box filed here
   };
   Level level[NmsWorkspace::kMaxLevels];
   int levels = 0;
@@ -142,20 +177,21 @@ struct NmsGrid {
     return cells;
   }
 
+  /// The smallest level whose cell holds the box: a log2 estimate, then exact comparisons.
   int level_of(const float* box) const noexcept {
     const double e = extent(box) * (1.0 + 1e-9) + 2.0;
-    int L = 0;
+    int k = 0;
+    std::frexp(e * level[0].inv_cell, &k);
+    int L = k < 0 ? 0 : (k >= levels ? levels - 1 : k);
+    while (L > 0 && level[L - 1].cell >= e) --L;
     while (L + 1 < levels && level[L].cell < e) ++L;
     return L;
   }
-  std::int64_t cell_x(const Level& l, double x) const noexcept {
-    const double v = std::floor((x - min_x) * l.inv_cell);
-    return v < 0 ? 0 : (v >= double(l.gx) ? l.gx - 1 : std::int64_t(v));
+  static std::int64_t cell_index(double v, std::int64_t n) noexcept {
+    return v < 1.0 ? 0 : (v >= double(n) ? n - 1 : std::int64_t(v));  // floor, clamped to [0, n)
   }
-  std::int64_t cell_y(const Level& l, double y) const noexcept {
-    const double v = std::floor((y - min_y) * l.inv_cell);
-    return v < 0 ? 0 : (v >= double(l.gy) ? l.gy - 1 : std::int64_t(v));
-  }
+  std::int64_t cell_x(const Level& l, double x) const noexcept { return cell_index((x - min_x) * l.inv_cell, l.gx); }
+  std::int64_t cell_y(const Level& l, double y) const noexcept { return cell_index((y - min_y) * l.inv_cell, l.gy); }
 };
 
 template <IouConvention C>
@@ -163,17 +199,41 @@ std::size_t nms_grid(const BoxesSoA& b, SuppressionTest test, double threshold, 
                      std::uint32_t* keep, NmsWorkspace& ws) noexcept {
   NmsGrid g;
   const std::size_t cells = g.setup(b);
-  std::int32_t* heads = ws.heads.data();
-  std::fill(heads, heads + cells, -1);
-  std::int32_t* next = ws.next.data();
-  float* kept = ws.kept.data();
+  // File every box into its cell: a counting sort, so each cell's boxes are contiguous and, in a
+  // row of cells, so are the rows'.
+  std::int32_t* start = ws.cell_start.data();
+  std::int32_t* cell_of = ws.cell_of.data();
+  std::int32_t* level_of = ws.level_of.data();
+  std::int32_t* slot_of = ws.slot_of.data();
+  std::fill(start, start + cells + 1, 0);
+  for (std::size_t i = 0; i < b.size; ++i) {
+    const float box[4] = {b.x1[i], b.y1[i], b.x2[i], b.y2[i]};
+    level_of[i] = g.level_of(box);
+    const NmsGrid::Level& l = g.level[level_of[i]];
+    const std::size_t c = l.offset + std::size_t(g.cell_y(l, box[1]) * l.gx + g.cell_x(l, box[0]));
+    cell_of[i] = std::int32_t(c);
+    ++start[c + 1];
+  }
+  for (std::size_t c = 0; c < cells; ++c) start[c + 1] += start[c];
+  for (std::size_t i = 0; i < b.size; ++i) {
+    const std::int32_t s = start[cell_of[i]]++;
+    slot_of[i] = s;
+    const float box[4] = {b.x1[i], b.y1[i], b.x2[i], b.y2[i]};
+    ws.store_slot(std::size_t(s), box, ws.area[i]);
+    ws.kept[std::size_t(s)] = 0;
+  }
+  // The increments moved each start to the next cell's start: shift back.
+  for (std::size_t c = cells; c > 0; --c) start[c] = start[c - 1];
+  start[0] = 0;
+
+  const kernels::generic::SlotBoxes slots = ws.slot_boxes();
   std::size_t nk = 0;
   for (std::size_t i = 0; i < b.size && nk < max_keep; ++i) {
     const float box[4] = {b.x1[i], b.y1[i], b.x2[i], b.y2[i]};
     const float area = ws.area[i];
     // Visit the box's own level first, then outwards: the kept box that suppresses a candidate
     // is almost always of similar size, so suppressed candidates stop after one level.
-    const int own = g.level_of(box);
+    const int own = level_of[i];
     bool suppressed = false;
     for (int step = 0; step < 2 * g.levels && !suppressed; ++step) {
       const int L = own + ((step & 1) ? -(step + 1) / 2 : step / 2);
@@ -188,19 +248,14 @@ std::size_t nms_grid(const BoxesSoA& b, SuppressionTest test, double threshold, 
       const std::int64_t cx0 = g.cell_x(l, double(box[0]) - l.cell - sx), cx1 = g.cell_x(l, double(box[2]) + sx);
       const std::int64_t cy0 = g.cell_y(l, double(box[1]) - l.cell - sy), cy1 = g.cell_y(l, double(box[3]) + sy);
       for (std::int64_t cy = cy0; cy <= cy1 && !suppressed; ++cy) {
-        const std::int32_t* row = heads + l.offset + std::size_t(cy * l.gx);
-        for (std::int64_t cx = cx0; cx <= cx1 && !suppressed; ++cx)
-          for (std::int32_t k = row[cx]; k >= 0 && !suppressed; k = next[k])
-            suppressed = suppressed_by<C>(box, area, kept + 5 * std::size_t(k), test);
+        const std::size_t row = l.offset + std::size_t(cy * l.gx);
+        suppressed = kernels::active::Simd::any_suppresses<C>(box, area, slots, std::size_t(start[row + std::size_t(cx0)]),
+                                                               std::size_t(start[row + std::size_t(cx1) + 1]), test);
       }
     }
     if (suppressed) continue;
-    float* slot = kept + 5 * nk;
-    slot[0] = box[0], slot[1] = box[1], slot[2] = box[2], slot[3] = box[3], slot[4] = area;
+    ws.kept[std::size_t(slot_of[i])] = ~0;
     NmsGrid::Level& l = g.level[own];
-    std::int32_t& head = heads[l.offset + std::size_t(g.cell_y(l, box[1]) * l.gx + g.cell_x(l, box[0]))];
-    next[nk] = head;
-    head = std::int32_t(nk);
     ++l.count;
     l.max_area = std::max(l.max_area, area);
     keep[nk++] = static_cast<std::uint32_t>(i);
@@ -212,7 +267,7 @@ template <IouConvention C>
 std::size_t nms_greedy_impl(const BoxesSoA& b, SuppressionTest test, double threshold, std::size_t max_keep,
                             std::uint32_t* keep, NmsWorkspace& ws) noexcept {
   for (std::size_t i = 0; i < b.size; ++i) ws.area[i] = box_area<C>(b.x1[i], b.y1[i], b.x2[i], b.y2[i]);
-  if (b.size < kNmsGridMinBoxes) return nms_all_pairs<C>(b, test, max_keep, keep, ws);
+  if (b.size < kNmsGridMinBoxes) return nms_small<C>(b, test, max_keep, keep, ws);
   return nms_grid<C>(b, test, threshold, max_keep, keep, ws);
 }
 

@@ -12,6 +12,7 @@
 #include "facepost/detail/expf.hpp"
 #include "facepost/kernels/generic/decode.hpp"
 #include "facepost/kernels/generic/filter.hpp"
+#include "facepost/kernels/generic/suppress.hpp"
 
 namespace facepost {
 namespace kernels {
@@ -113,6 +114,30 @@ struct Simd : BoxDecode128 {
     const __m256 a = _mm256_and_ps(_mm256_loadu_ps(row), abs_mask), b = _mm256_and_ps(_mm256_loadu_ps(row + 7), abs_mask);
     const __m256 ok = _mm256_and_ps(_mm256_cmp_ps(a, inf, _CMP_LT_OQ), _mm256_cmp_ps(b, inf, _CMP_LT_OQ));
     return _mm256_movemask_ps(ok) == 0xff;
+  }
+  /// Eight slots per step, box_iou's operations lane-parallel; only kept slots count.
+  template <IouConvention C>
+  static bool any_suppresses(const float* q, float qa, const generic::SlotBoxes& s, std::size_t begin,
+                             std::size_t end, const SuppressionTest& test) noexcept {
+    using detail::opaque;
+    const __m256 qx1 = _mm256_set1_ps(q[0]), qy1 = _mm256_set1_ps(q[1]), qx2 = _mm256_set1_ps(q[2]),
+                 qy2 = _mm256_set1_ps(q[3]), qarea = _mm256_set1_ps(qa), zero = _mm256_setzero_ps();
+    const __m256 one = _mm256_set1_ps(C == IouConvention::legacy_pixel ? 1.f : 0.f);
+    const __m256 t = _mm256_set1_ps(C == IouConvention::legacy_pixel ? test.threshold_legacy : test.threshold_continuous);
+    std::size_t j = begin;
+    for (; j + 8 <= end; j += 8) {
+      const __m256 kept = _mm256_castsi256_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(s.kept + j)));
+      if (_mm256_testz_ps(kept, kept)) continue;  // no kept box in these lanes
+      const __m256 w = _mm256_max_ps(
+          _mm256_add_ps(_mm256_sub_ps(_mm256_min_ps(_mm256_loadu_ps(s.x2 + j), qx2), _mm256_max_ps(_mm256_loadu_ps(s.x1 + j), qx1)), one), zero);
+      const __m256 h = _mm256_max_ps(
+          _mm256_add_ps(_mm256_sub_ps(_mm256_min_ps(_mm256_loadu_ps(s.y2 + j), qy2), _mm256_max_ps(_mm256_loadu_ps(s.y1 + j), qy1)), one), zero);
+      const __m256 inter = opaque(_mm256_mul_ps(w, h));
+      const __m256 iou = _mm256_div_ps(inter, _mm256_sub_ps(_mm256_add_ps(_mm256_loadu_ps(s.area + j), qarea), inter));
+      const __m256 sup = C == IouConvention::legacy_pixel ? _mm256_cmp_ps(iou, t, _CMP_NLE_UQ) : _mm256_cmp_ps(iou, t, _CMP_GT_OQ);
+      if (!_mm256_testz_ps(sup, kept)) return true;
+    }
+    return generic::any_suppresses_scalar<C>(q, qa, s, j, end, test);
   }
   /// Two floats as the bit pattern of one double, for (x, y) broadcasts.
   static double pair(float x, float y) noexcept {

@@ -12,6 +12,7 @@
 #include "facepost/kernels/generic/decode.hpp"
 #include "facepost/kernels/avx2/simd.hpp"
 #include "facepost/kernels/generic/filter.hpp"
+#include "facepost/kernels/generic/suppress.hpp"
 
 namespace facepost {
 namespace kernels {
@@ -81,6 +82,31 @@ struct Simd : avx2::BoxDecode128 {
     const __m512 a = _mm512_maskz_loadu_ps(ten, lm);
     const __m512 c = _mm512_add_ps(pc, opaque(_mm512_mul_ps(opaque(_mm512_mul_ps(a, v0)), pw)));
     _mm512_mask_storeu_ps(out, ten, _mm512_div_ps(_mm512_sub_ps(opaque(_mm512_mul_ps(c, size)), pad), scale));
+  }
+  /// Sixteen slots per step (the tail masked), box_iou's operations lane-parallel; only kept
+  /// slots count.
+  template <IouConvention C>
+  static bool any_suppresses(const float* q, float qa, const generic::SlotBoxes& s, std::size_t begin,
+                             std::size_t end, const SuppressionTest& test) noexcept {
+    using detail::opaque;
+    const __m512 qx1 = _mm512_set1_ps(q[0]), qy1 = _mm512_set1_ps(q[1]), qx2 = _mm512_set1_ps(q[2]),
+                 qy2 = _mm512_set1_ps(q[3]), qarea = _mm512_set1_ps(qa), zero = _mm512_setzero_ps();
+    const __m512 one = _mm512_set1_ps(C == IouConvention::legacy_pixel ? 1.f : 0.f);
+    const __m512 t = _mm512_set1_ps(C == IouConvention::legacy_pixel ? test.threshold_legacy : test.threshold_continuous);
+    for (std::size_t j = begin; j < end; j += 16) {
+      const __mmask16 live = end - j >= 16 ? __mmask16(0xffff) : __mmask16((1u << (end - j)) - 1u);
+      const __mmask16 kept = _mm512_mask_test_epi32_mask(live, _mm512_maskz_loadu_epi32(live, s.kept + j), _mm512_set1_epi32(-1));
+      const __m512 x1 = _mm512_maskz_loadu_ps(kept, s.x1 + j), y1 = _mm512_maskz_loadu_ps(kept, s.y1 + j);
+      const __m512 x2 = _mm512_maskz_loadu_ps(kept, s.x2 + j), y2 = _mm512_maskz_loadu_ps(kept, s.y2 + j);
+      const __m512 w = _mm512_max_ps(_mm512_add_ps(_mm512_sub_ps(_mm512_min_ps(x2, qx2), _mm512_max_ps(x1, qx1)), one), zero);
+      const __m512 h = _mm512_max_ps(_mm512_add_ps(_mm512_sub_ps(_mm512_min_ps(y2, qy2), _mm512_max_ps(y1, qy1)), one), zero);
+      const __m512 inter = opaque(_mm512_mul_ps(w, h));
+      const __m512 iou = _mm512_div_ps(inter, _mm512_sub_ps(_mm512_add_ps(_mm512_maskz_loadu_ps(kept, s.area + j), qarea), inter));
+      const __mmask16 sup = C == IouConvention::legacy_pixel ? _mm512_mask_cmp_ps_mask(kept, iou, t, _CMP_NLE_UQ)
+                                                             : _mm512_mask_cmp_ps_mask(kept, iou, t, _CMP_GT_OQ);
+      if (sup) return true;
+    }
+    return false;
   }
   static bool all_finite(const float* row) noexcept {
     const __m512 v = _mm512_abs_ps(_mm512_maskz_loadu_ps(0x7fff, row));

@@ -11,6 +11,7 @@
 #include "facepost/detail/expf.hpp"
 #include "facepost/kernels/generic/decode.hpp"
 #include "facepost/kernels/generic/filter.hpp"
+#include "facepost/kernels/generic/suppress.hpp"
 
 namespace facepost {
 namespace kernels {
@@ -93,6 +94,31 @@ struct Simd {
     const float32x2_t c = vadd_f32(vget_low_f32(pc),
                                    opaque(vmul_f32(opaque(vmul_n_f32(vld1_f32(lm + 8), v0)), vget_low_f32(pw))));
     vst1_f32(out + 8, vget_low_f32(map(vcombine_f32(c, c), ctx)));
+  }
+  /// Four slots per step, box_iou's operations lane-parallel; only kept slots count. vmaxq/vminq
+  /// differ from "a > b ? a : b" on signed zeros, so selects are explicit.
+  template <IouConvention C>
+  static bool any_suppresses(const float* q, float qa, const generic::SlotBoxes& s, std::size_t begin,
+                             std::size_t end, const SuppressionTest& test) noexcept {
+    using detail::opaque;
+    const float32x4_t qx1 = vdupq_n_f32(q[0]), qy1 = vdupq_n_f32(q[1]), qx2 = vdupq_n_f32(q[2]),
+                      qy2 = vdupq_n_f32(q[3]), qarea = vdupq_n_f32(qa), zero = vdupq_n_f32(0.f);
+    const float32x4_t one = vdupq_n_f32(C == IouConvention::legacy_pixel ? 1.f : 0.f);
+    const float32x4_t t = vdupq_n_f32(C == IouConvention::legacy_pixel ? test.threshold_legacy : test.threshold_continuous);
+    auto max_sel = [](float32x4_t a, float32x4_t b) { return vbslq_f32(vcgtq_f32(a, b), a, b); };
+    auto min_sel = [](float32x4_t a, float32x4_t b) { return vbslq_f32(vcltq_f32(a, b), a, b); };
+    std::size_t j = begin;
+    for (; j + 4 <= end; j += 4) {
+      const uint32x4_t kept = vreinterpretq_u32_s32(vld1q_s32(s.kept + j));
+      if (!vmaxvq_u32(kept)) continue;
+      const float32x4_t dw = vaddq_f32(vsubq_f32(min_sel(vld1q_f32(s.x2 + j), qx2), max_sel(vld1q_f32(s.x1 + j), qx1)), one);
+      const float32x4_t dh = vaddq_f32(vsubq_f32(min_sel(vld1q_f32(s.y2 + j), qy2), max_sel(vld1q_f32(s.y1 + j), qy1)), one);
+      const float32x4_t inter = opaque(vmulq_f32(max_sel(dw, zero), max_sel(dh, zero)));
+      const float32x4_t iou = vdivq_f32(inter, vsubq_f32(vaddq_f32(vld1q_f32(s.area + j), qarea), inter));
+      const uint32x4_t sup = C == IouConvention::legacy_pixel ? vmvnq_u32(vcleq_f32(iou, t)) : vcgtq_f32(iou, t);
+      if (vmaxvq_u32(vandq_u32(sup, kept))) return true;
+    }
+    return generic::any_suppresses_scalar<C>(q, qa, s, j, end, test);
   }
   static bool all_finite(const float* row) noexcept {
     const float32x4_t inf = vdupq_n_f32(std::numeric_limits<float>::infinity());

@@ -6,6 +6,7 @@
 
 #include "facepost/kernels/generic/decode.hpp"
 #include "facepost/kernels/generic/filter.hpp"
+#include "facepost/kernels/generic/suppress.hpp"
 
 namespace facepost {
 namespace kernels {
@@ -30,6 +31,11 @@ struct Simd : generic::ScalarDecode {
   static std::size_t compress(const float* conf, std::uint32_t m, std::size_t first_row, std::uint32_t* index,
                               float* score) noexcept {
     return generic::compress_bits(conf, m, first_row, index, score);
+  }
+  template <IouConvention C>
+  static bool any_suppresses(const float* q, float qa, const generic::SlotBoxes& s, std::size_t begin,
+                             std::size_t end, const SuppressionTest& test) noexcept {
+    return generic::any_suppresses_scalar<C>(q, qa, s, begin, end, test);
   }
 };
 
