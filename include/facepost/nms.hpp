@@ -8,8 +8,8 @@
 // larger than its cell size c_L, filed by their top-left corner), so the boxes of a row of cells
 // lie contiguously. A query then scans, level by level, only the rows of cells whose boxes could
 // reach it -- contiguous runs, tested lane-parallel by the SIMD kernel, counting only boxes
-// already kept -- and skips every level whose kept boxes are too small to reach IoU > t
-// (IoU <= smaller area / larger area). The IoU itself is computed exactly as the reference does
+// already kept -- and skips every level whose kept boxes are all too small or too large to
+// reach IoU > t (the computed IoU never exceeds smaller area / larger area). The IoU itself is computed exactly as the reference does
 // (iou.hpp), so decisions are bit-identical to the O(n^2) reference on every input.
 #pragma once
 
@@ -126,7 +126,8 @@ struct NmsGrid {
     std::int64_t gx = 0, gy = 0;
     std::size_t offset = 0;  ///< first cell of the level
     std::size_t count = 0;   ///< kept boxes filed here
-    float max_area = 0;      ///< largest area (convention's) of a kept box filed here
+    float min_area = 0;      ///< smallest and largest area (convention's) of the kept boxes
+    float max_area = 0;
   };
   Level level[NmsWorkspace::kMaxLevels];
   int levels = 0;
@@ -194,8 +195,18 @@ struct NmsGrid {
   std::int64_t cell_y(const Level& l, double y) const noexcept { return cell_index((y - min_y) * l.inv_cell, l.gy); }
 };
 
+/// False when no box with an area in [lo, hi] can suppress a box of area `a`. The computed IoU
+/// never exceeds fl(smaller area / larger area): inter <= both areas and union >= both, each
+/// rounding monotone. So a ratio at or below the threshold decides "keep" exactly as the IoU
+/// test would, whatever the overlap.
+inline bool size_can_suppress(float lo, float hi, float a, float t) noexcept {
+  if (hi < a) return !(hi / a <= t);
+  if (lo > a) return !(a / lo <= t);
+  return true;
+}
+
 template <IouConvention C>
-std::size_t nms_grid(const BoxesSoA& b, SuppressionTest test, double threshold, std::size_t max_keep,
+std::size_t nms_grid(const BoxesSoA& b, SuppressionTest test, std::size_t max_keep,
                      std::uint32_t* keep, NmsWorkspace& ws) noexcept {
   NmsGrid g;
   const std::size_t cells = g.setup(b);
@@ -227,6 +238,7 @@ std::size_t nms_grid(const BoxesSoA& b, SuppressionTest test, double threshold, 
   start[0] = 0;
 
   const kernels::generic::SlotBoxes slots = ws.slot_boxes();
+  const float t_size = C == IouConvention::legacy_pixel ? test.threshold_legacy : test.threshold_continuous;
   std::size_t nk = 0;
   for (std::size_t i = 0; i < b.size && nk < max_keep; ++i) {
     const float box[4] = {b.x1[i], b.y1[i], b.x2[i], b.y2[i]};
@@ -240,8 +252,7 @@ std::size_t nms_grid(const BoxesSoA& b, SuppressionTest test, double threshold, 
       if (L < 0 || L >= g.levels) continue;
       const NmsGrid::Level& l = g.level[L];
       if (l.count == 0) continue;
-      // IoU <= max_area / area: a level of much smaller boxes cannot reach the threshold.
-      if (threshold > 0 && std::isfinite(area) && 2.0 * double(l.max_area) < threshold * double(area)) continue;
+      if (!size_can_suppress(l.min_area, l.max_area, area, t_size)) continue;
       // A box filed at (x1, y1) spans at most one cell: it can reach the query only if its x1
       // lies in [q.x1 - cell, q.x2] (plus slack), likewise y.
       const double sx = NmsGrid::slack(box[0], box[2], l.cell), sy = NmsGrid::slack(box[1], box[3], l.cell);
@@ -256,19 +267,20 @@ std::size_t nms_grid(const BoxesSoA& b, SuppressionTest test, double threshold, 
     if (suppressed) continue;
     ws.kept[std::size_t(slot_of[i])] = ~0;
     NmsGrid::Level& l = g.level[own];
+    l.min_area = l.count == 0 ? area : std::min(l.min_area, area);
+    l.max_area = l.count == 0 ? area : std::max(l.max_area, area);
     ++l.count;
-    l.max_area = std::max(l.max_area, area);
     keep[nk++] = static_cast<std::uint32_t>(i);
   }
   return nk;
 }
 
 template <IouConvention C>
-std::size_t nms_greedy_impl(const BoxesSoA& b, SuppressionTest test, double threshold, std::size_t max_keep,
+std::size_t nms_greedy_impl(const BoxesSoA& b, SuppressionTest test, std::size_t max_keep,
                             std::uint32_t* keep, NmsWorkspace& ws) noexcept {
   for (std::size_t i = 0; i < b.size; ++i) ws.area[i] = box_area<C>(b.x1[i], b.y1[i], b.x2[i], b.y2[i]);
   if (b.size < kNmsGridMinBoxes) return nms_small<C>(b, test, max_keep, keep, ws);
-  return nms_grid<C>(b, test, threshold, max_keep, keep, ws);
+  return nms_grid<C>(b, test, max_keep, keep, ws);
 }
 
 }  // namespace detail
@@ -284,8 +296,8 @@ inline std::size_t nms_greedy(const BoxesSoA& b, double threshold, IouConvention
   const std::size_t limit = max_keep == 0 ? b.size : max_keep;
   const SuppressionTest test(threshold);
   return conv == IouConvention::legacy_pixel
-             ? detail::nms_greedy_impl<IouConvention::legacy_pixel>(b, test, threshold, limit, keep, ws)
-             : detail::nms_greedy_impl<IouConvention::continuous>(b, test, threshold, limit, keep, ws);
+             ? detail::nms_greedy_impl<IouConvention::legacy_pixel>(b, test, limit, keep, ws)
+             : detail::nms_greedy_impl<IouConvention::continuous>(b, test, limit, keep, ws);
 }
 
 /// The O(n^2) formulation (every kept box against every later box), kept as the plain peer that
