@@ -28,7 +28,7 @@ Candidates run_filter(Filter filter, const std::vector<float>& conf, float t) {
   return c;
 }
 
-bool same_bits(const float* a, const float* b, std::size_t n) { return std::memcmp(a, b, n * sizeof(float)) == 0; }
+bool same_bits(const float* a, const float* b, std::size_t n) { return n == 0 || std::memcmp(a, b, n * sizeof(float)) == 0; }
 
 void check_stages(const facepost::HeadOutputs& heads, const float* priors, const facepost::DecodeContext& ctx,
                   const std::vector<float>& conf, float t) {

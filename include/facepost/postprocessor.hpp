@@ -26,14 +26,19 @@ Status prepare_frame(PriorGrid<Spec>& grid, const Params& params, const HeadOutp
   Status s = validate_params(params);
   if (s.ok()) s = validate_mapping(mapping);
   if (!s.ok()) return s;
+  // Check the heads against the prior count before building: a rejected frame (e.g. the original
+  // image size passed by mistake) must not rebuild, and allocate, the priors of a wrong size.
+  std::size_t count = 0;
+  s = count_priors(grid.spec(), input, count);
+  if (s.ok()) s = validate_heads(heads, count);
+  if (!s.ok()) return s;
   try {
     s = grid.try_build(input);
   } catch (const std::bad_alloc&) {
     return Status::failure(Errc::size_overflow, "out of memory building the priors of a %dx%d input", input.width,
                            input.height);
   }
-  if (!s.ok()) return s;
-  return validate_heads(heads, grid.size());
+  return s;
 }
 
 inline Status reserve_workspace(FrameWorkspace& ws, std::size_t n) noexcept {

@@ -426,8 +426,11 @@ TEST_CASE("help and usage", "[cli]") {
   }
   const RunResult version = cli_test::run_cli({"--version"}, dir);
   CHECK(version.exit_code == 0);
-  CHECK(version.out == std::string("facepost ") + FACEPOST_VERSION_STRING + " (CPU backend: " + facepost::backend_name() +
-                           ")\n");
+  // The tool may be built for this machine's best SIMD (FACEPOST_NATIVE) while this test is not.
+  bool known_backend = false;
+  for (const char* b : {"scalar", "avx2", "avx512", "neon"})
+    known_backend |= version.out == std::string("facepost ") + FACEPOST_VERSION_STRING + " (CPU backend: " + b + ")\n";
+  CHECK(known_backend);
   const RunResult bare = cli_test::run_cli({}, dir);
   CHECK(bare.exit_code == 2);
   CHECK(bare.out.empty());

@@ -101,12 +101,14 @@ struct Simd : BoxDecode128 {
     const __m256 a = _mm256_loadu_ps(lm);
     const __m256 ca = _mm256_add_ps(pc, opaque(_mm256_mul_ps(opaque(_mm256_mul_ps(a, v0)), pw)));
     _mm256_storeu_ps(out, _mm256_div_ps(_mm256_sub_ps(opaque(_mm256_mul_ps(ca, size)), pad), scale));
-    const __m128 b = _mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(lm + 8)));
+    // loadl/storel_epi64 move 8 bytes at any alignment; GCC's _mm_load_sd/_mm_store_sd access a
+    // `double`, which needs 8-byte alignment (UBSan: misaligned store into a 15-float row).
+    const __m128 b = _mm_castsi128_ps(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(lm + 8)));
     const __m128 cb = _mm_add_ps(_mm256_castps256_ps128(pc),
                                  opaque(_mm_mul_ps(opaque(_mm_mul_ps(b, _mm256_castps256_ps128(v0))), _mm256_castps256_ps128(pw))));
     const __m128 ob = _mm_div_ps(_mm_sub_ps(opaque(_mm_mul_ps(cb, _mm256_castps256_ps128(size))), _mm256_castps256_ps128(pad)),
                                  _mm256_castps256_ps128(scale));
-    _mm_store_sd(reinterpret_cast<double*>(out + 8), _mm_castps_pd(ob));
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(out + 8), _mm_castps_si128(ob));
   }
   static bool all_finite(const float* row) noexcept {
     const __m256 inf = _mm256_set1_ps(std::numeric_limits<float>::infinity());

@@ -1,0 +1,60 @@
+# cmake -P script behind the facepost_install_* tests.
+#   MODE=find_package:     cmake --install FACEPOST_BUILD_DIR --prefix WORK_DIR/prefix, then build
+#                          CONSUMER_DIR/consumer with CMAKE_PREFIX_PATH=WORK_DIR/prefix and run it.
+#   MODE=add_subdirectory: build CONSUMER_DIR/subdirectory (add_subdirectory(FACEPOST_SOURCE_DIR))
+#                          and run it.
+foreach(var MODE FACEPOST_SOURCE_DIR FACEPOST_BUILD_DIR CONSUMER_DIR WORK_DIR CXX_COMPILER GENERATOR)
+  if(NOT DEFINED ${var} OR "${${var}}" STREQUAL "")
+    message(FATAL_ERROR "run_consumer.cmake: ${var} is not set")
+  endif()
+endforeach()
+
+function(run_step what)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "${what} failed (${rc}):\n${ARGN}\n--- stdout\n${out}\n--- stderr\n${err}")
+  endif()
+  message(STATUS "${what}: ok")
+  set(step_output "${out}" PARENT_SCOPE)
+endfunction()
+
+file(REMOVE_RECURSE "${WORK_DIR}")
+file(MAKE_DIRECTORY "${WORK_DIR}")
+set(consumer_build "${WORK_DIR}/build")
+set(configure_args -G "${GENERATOR}" -DCMAKE_CXX_COMPILER=${CXX_COMPILER} -DCMAKE_BUILD_TYPE=Release)
+
+if(MODE STREQUAL "find_package")
+  set(prefix "${WORK_DIR}/prefix")
+  run_step("install facepost" ${CMAKE_COMMAND} --install "${FACEPOST_BUILD_DIR}" --prefix "${prefix}")
+  foreach(f include/facepost/facepost.hpp)
+    if(NOT EXISTS "${prefix}/${f}")
+      message(FATAL_ERROR "install did not produce ${prefix}/${f}")
+    endif()
+  endforeach()
+  file(GLOB_RECURSE config_files "${prefix}/*/facepostConfig.cmake")
+  if(NOT config_files)
+    message(FATAL_ERROR "install did not produce facepostConfig.cmake under ${prefix}")
+  endif()
+  run_step("configure consumer" ${CMAKE_COMMAND} -S "${CONSUMER_DIR}/consumer" -B "${consumer_build}"
+           ${configure_args} -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_FIND_PACKAGE_NO_PACKAGE_REGISTRY=ON)
+elseif(MODE STREQUAL "add_subdirectory")
+  run_step("configure consumer" ${CMAKE_COMMAND} -S "${CONSUMER_DIR}/subdirectory" -B "${consumer_build}"
+           ${configure_args} -DFACEPOST_SOURCE_DIR=${FACEPOST_SOURCE_DIR})
+  # Vendored, facepost must not add its own tests or tools to the host project.
+  if(EXISTS "${consumer_build}/facepost/tests" OR EXISTS "${consumer_build}/facepost/tools")
+    message(FATAL_ERROR "facepost added its tests or tools to the consumer's build")
+  endif()
+else()
+  message(FATAL_ERROR "run_consumer.cmake: unknown MODE '${MODE}'")
+endif()
+
+run_step("build consumer" ${CMAKE_COMMAND} --build "${consumer_build}" --config Release)
+find_program(consumer_exe facepost_consumer PATHS "${consumer_build}" "${consumer_build}/Release" NO_DEFAULT_PATH)
+if(NOT consumer_exe)
+  message(FATAL_ERROR "the consumer's executable was not built in ${consumer_build}")
+endif()
+run_step("run consumer" "${consumer_exe}")
+message(STATUS "${step_output}")
+if(NOT step_output MATCHES "-> ok")
+  message(FATAL_ERROR "consumer output unexpected: ${step_output}")
+endif()

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (`bash .ci/run` calls this): installs the Debian packages,
+# builds and runs every test. Stages, each timed:
+#   1. release build: unit, golden, property, CLI, install, Python and example tests, and the
+#      golden/backend tests again for every SIMD backend this CPU can run (others skip)
+#   2. NEON: the test suite cross-compiled for AArch64 and run under qemu-aarch64
+#   3. ASan+UBSan build of the test suite; TSan over the threaded batch tests
+#   4. libFuzzer targets, each for FACEPOST_FUZZ_SECONDS (default 30)
+#   5. CUDA: the CUDA tests compile with nvcc when it is installed (no GPU: device tests skip)
+# Environment: FACEPOST_SKIP_APT=1 skips apt-get; FACEPOST_JOBS (default 2).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=${FACEPOST_JOBS:-2}
+export CTEST_OUTPUT_ON_FAILURE=1
+
+stage() { echo; echo "=== $* ($(date +%T))"; }
+run() { echo "+ $*"; "$@"; }
+
+stage "dependencies"
+bash tools/install-deps.sh
+
+stage "1. release build and tests"
+run cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DFACEPOST_PYTHON=ON -DFACEPOST_BACKEND_TESTS=ON
+run cmake --build build -j"$jobs"
+run ctest --test-dir build -j"$jobs"
+
+stage "2. NEON (aarch64 cross build under qemu)"
+run cmake -S . -B build-neon -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_TOOLCHAIN_FILE=cmake/toolchains/aarch64-linux-gnu.cmake \
+  -DFACEPOST_BUILD_TOOLS=OFF -DFACEPOST_BUILD_BENCHMARKS=OFF -DFACEPOST_BUILD_EXAMPLES=OFF -DFACEPOST_INSTALL=OFF
+run cmake --build build-neon -j"$jobs" --target facepost_tests
+run ctest --test-dir build-neon -j"$jobs" -R '^facepost_tests'
+
+stage "3. sanitizers"
+run bash tools/ci/sanitizers.sh
+
+stage "4. fuzzing"
+FACEPOST_FUZZ_SECONDS=${FACEPOST_FUZZ_SECONDS:-30} run bash tools/ci/fuzz.sh
+
+stage "5. CUDA (compile; device tests skip without a GPU)"
+nvcc=${CUDACXX:-$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)}
+if [ -x "$nvcc" ]; then
+  run cmake -S . -B build-cuda -DCMAKE_BUILD_TYPE=Release -DFACEPOST_CUDA=ON -DCMAKE_CUDA_COMPILER="$nvcc" \
+    -DFACEPOST_BUILD_TESTS=OFF -DFACEPOST_BUILD_TOOLS=OFF -DFACEPOST_BUILD_BENCHMARKS=OFF -DFACEPOST_BUILD_EXAMPLES=OFF
+  run cmake --build build-cuda -j"$jobs"
+  run ctest --test-dir build-cuda -R cuda
+else
+  echo "nvcc not found: CUDA stage skipped"
+fi
+
+stage "all stages passed"
