@@ -20,7 +20,7 @@ stage "dependencies"
 bash tools/install-deps.sh
 
 stage "1. release build and tests"
-run cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DFACEPOST_PYTHON=ON -DFACEPOST_BACKEND_TESTS=ON
+run cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DFACEPOST_PYTHON=ON
 run cmake --build build -j"$jobs"
 run ctest --test-dir build -j"$jobs"
 
