@@ -110,13 +110,33 @@ facepost_test::OwnedHeads perturbed(const fixtures::Heads& h, std::uint32_t seed
 }  // namespace
 
 TEST_CASE("alloc: the counting operators see every kind of allocation", "[alloc]") {
-  // Without this the zero counts below could not fail.
-  CHECK(allocations_during([] { delete new int(1); }) == 1);
-  CHECK(allocations_during([] { delete[] new float[10]; }) == 1);
-  CHECK(allocations_during([] { delete new (std::nothrow) int(2); }) == 1);
-  CHECK(allocations_during([] { delete new OverAligned{}; }) == 1);
-  CHECK(allocations_during([] { delete[] new OverAligned[3]; }) == 1);
-  CHECK(allocations_during([] { std::vector<double> v(100); }) == 1);
+  // Without this the zero counts below could not fail. The pointers go through volatile
+  // variables: a compiler may otherwise elide a new/delete pair (clang does).
+  CHECK(allocations_during([] {
+          int* volatile p = new int(1);
+          delete p;
+        }) == 1);
+  CHECK(allocations_during([] {
+          float* volatile p = new float[10];
+          delete[] p;
+        }) == 1);
+  CHECK(allocations_during([] {
+          int* volatile p = new (std::nothrow) int(2);
+          delete p;
+        }) == 1);
+  CHECK(allocations_during([] {
+          OverAligned* volatile p = new OverAligned{};
+          delete p;
+        }) == 1);
+  CHECK(allocations_during([] {
+          OverAligned* volatile p = new OverAligned[3];
+          delete[] p;
+        }) == 1);
+  CHECK(allocations_during([] {
+          std::vector<double> v(100);
+          double* volatile p = v.data();
+          (void)p;
+        }) == 1);
 }
 
 TEST_CASE("alloc: same-size frames after the first allocate nothing (runtime configuration)", "[alloc]") {

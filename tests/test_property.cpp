@@ -60,7 +60,7 @@ T pick(std::mt19937& rng, std::initializer_list<T> values) {
 }
 
 Trial random_trial(std::mt19937& rng, std::size_t max_priors) {
-  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  auto unit = [](std::mt19937& g) { return facepost_test::uniform01(g); };
   Trial t;
   // Input: 1..700 per side, small sizes more often than uniform.
   auto side = [&]() { return rng() % 5 == 0 ? 1 + int(rng() % 24) : 1 + int(rng() % 700); };
@@ -206,7 +206,7 @@ TEST_CASE("property: random configurations and frames equal the reference port b
   REQUIRE(std::string(facepost::backend_name()) == FACEPOST_TEST_EXPECT_BACKEND);
 #endif
 #ifndef FACEPOST_TEST_PROPERTY_TRIALS
-#define FACEPOST_TEST_PROPERTY_TRIALS 800
+#define FACEPOST_TEST_PROPERTY_TRIALS 1500
 #endif
   const std::uint32_t kTrials = FACEPOST_TEST_PROPERTY_TRIALS;
   std::size_t rows_compared = 0, frames_with_suppression = 0, exact_threshold_frames = 0;

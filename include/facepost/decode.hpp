@@ -52,8 +52,8 @@ inline void decode_box_scaled(const float* prior, const Row& loc, float ew, floa
   const float v0 = ctx.variance.center;
   const float cx = prior[0] + mul(mul(loc(0), v0), prior[2]);
   const float cy = prior[1] + mul(mul(loc(1), v0), prior[3]);
-  const float w = prior[2] * ew;
-  const float h = prior[3] * eh;
+  const float w = detail::mul(prior[2], ew);  // later added to x1: keep it unfused
+  const float h = detail::mul(prior[3], eh);
   const float x1 = cx - detail::opaque(w / 2.f);
   const float y1 = cy - detail::opaque(h / 2.f);
   out[0] = ctx.map_x(x1);

@@ -76,8 +76,9 @@ struct NmsWorkspace {
   }
 };
 
-/// Below this many boxes, comparing with every kept box is cheaper than building a grid.
-constexpr std::size_t kNmsGridMinBoxes = 48;
+/// While fewer boxes than this are kept, testing a candidate against every kept box (contiguous,
+/// lane-parallel) is cheaper than building the grid; past it the grid takes over.
+constexpr std::size_t kNmsGridMinKept = 96;
 
 namespace detail {
 
@@ -96,24 +97,6 @@ std::size_t nms_all_pairs(const BoxesSoA& b, SuppressionTest test, std::size_t m
     if (suppressed) continue;
     float* slot = kept + 5 * nk;
     slot[0] = box[0], slot[1] = box[1], slot[2] = box[2], slot[3] = box[3], slot[4] = area;
-    keep[nk++] = static_cast<std::uint32_t>(i);
-  }
-  return nk;
-}
-
-/// Few boxes: slot i is box i; each box against every earlier slot, lane-parallel.
-template <IouConvention C>
-std::size_t nms_small(const BoxesSoA& b, SuppressionTest test, std::size_t max_keep, std::uint32_t* keep,
-                      NmsWorkspace& ws) noexcept {
-  const kernels::generic::SlotBoxes slots = ws.slot_boxes();
-  std::int32_t* kept = ws.kept.data();
-  std::size_t nk = 0;
-  for (std::size_t i = 0; i < b.size && nk < max_keep; ++i) {
-    const float box[4] = {b.x1[i], b.y1[i], b.x2[i], b.y2[i]};
-    ws.store_slot(i, box, ws.area[i]);
-    kept[i] = 0;
-    if (kernels::active::Simd::any_suppresses<C>(box, ws.area[i], slots, 0, i, test)) continue;
-    kept[i] = ~0;
     keep[nk++] = static_cast<std::uint32_t>(i);
   }
   return nk;
@@ -206,8 +189,8 @@ inline bool size_can_suppress(float lo, float hi, float a, float t) noexcept {
 }
 
 template <IouConvention C>
-std::size_t nms_grid(const BoxesSoA& b, SuppressionTest test, std::size_t max_keep,
-                     std::uint32_t* keep, NmsWorkspace& ws) noexcept {
+std::size_t nms_grid(const BoxesSoA& b, SuppressionTest test, std::size_t max_keep, std::uint32_t* keep,
+                     NmsWorkspace& ws, std::size_t first, std::size_t nk) noexcept {
   NmsGrid g;
   const std::size_t cells = g.setup(b);
   // File every box into its cell: a counting sort, so each cell's boxes are contiguous and, in a
@@ -237,10 +220,19 @@ std::size_t nms_grid(const BoxesSoA& b, SuppressionTest test, std::size_t max_ke
   for (std::size_t c = cells; c > 0; --c) start[c] = start[c - 1];
   start[0] = 0;
 
+  // The boxes kept before the grid was built.
+  for (std::size_t k = 0; k < nk; ++k) {
+    const std::size_t i = keep[k];
+    ws.kept[std::size_t(slot_of[i])] = ~0;
+    NmsGrid::Level& l = g.level[level_of[i]];
+    l.min_area = l.count == 0 ? ws.area[i] : std::min(l.min_area, ws.area[i]);
+    l.max_area = l.count == 0 ? ws.area[i] : std::max(l.max_area, ws.area[i]);
+    ++l.count;
+  }
+
   const kernels::generic::SlotBoxes slots = ws.slot_boxes();
   const float t_size = C == IouConvention::legacy_pixel ? test.threshold_legacy : test.threshold_continuous;
-  std::size_t nk = 0;
-  for (std::size_t i = 0; i < b.size && nk < max_keep; ++i) {
+  for (std::size_t i = first; i < b.size && nk < max_keep; ++i) {
     const float box[4] = {b.x1[i], b.y1[i], b.x2[i], b.y2[i]};
     const float area = ws.area[i];
     // Visit the box's own level first, then outwards: the kept box that suppresses a candidate
@@ -279,8 +271,18 @@ template <IouConvention C>
 std::size_t nms_greedy_impl(const BoxesSoA& b, SuppressionTest test, std::size_t max_keep,
                             std::uint32_t* keep, NmsWorkspace& ws) noexcept {
   for (std::size_t i = 0; i < b.size; ++i) ws.area[i] = box_area<C>(b.x1[i], b.y1[i], b.x2[i], b.y2[i]);
-  if (b.size < kNmsGridMinBoxes) return nms_small<C>(b, test, max_keep, keep, ws);
-  return nms_grid<C>(b, test, max_keep, keep, ws);
+  // Few kept boxes: each candidate against all of them, kept boxes in slots [0, nk).
+  const kernels::generic::SlotBoxes slots = ws.slot_boxes();
+  std::size_t nk = 0, i = 0;
+  for (; i < b.size && nk < max_keep && nk < kNmsGridMinKept; ++i) {
+    const float box[4] = {b.x1[i], b.y1[i], b.x2[i], b.y2[i]};
+    if (kernels::active::Simd::any_suppresses<C>(box, ws.area[i], slots, 0, nk, test)) continue;
+    ws.store_slot(nk, box, ws.area[i]);
+    ws.kept[nk] = ~0;
+    keep[nk++] = static_cast<std::uint32_t>(i);
+  }
+  if (i == b.size || nk == max_keep) return nk;
+  return nms_grid<C>(b, test, max_keep, keep, ws, i, nk);  // many kept: the grid, from box i on
 }
 
 }  // namespace detail

@@ -84,6 +84,34 @@ struct RandomOptions {
   Layout layout_loc = Layout::row_major, layout_conf = Layout::row_major, layout_landms = Layout::row_major;
 };
 
+/// Uniform double in [0, 1) from two mt19937 draws (53 random bits). Written here rather than
+/// with <random>'s distributions, whose algorithms differ between standard libraries (and are slow
+/// under some compilers), so a seed gives the same frame everywhere.
+inline double uniform01(std::mt19937& rng) {
+  const double hi = double(rng() >> 5), lo = double(rng() >> 6);
+  return (hi * 67108864.0 + lo) * (1.0 / 9007199254740992.0);
+}
+
+/// A fast generator for bulk filler values (splitmix64), seeded from std::mt19937.
+struct SplitMix64 {
+  std::uint64_t state;
+  explicit SplitMix64(std::uint64_t seed) : state(seed) {}
+  std::uint64_t next() {
+    std::uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+  }
+  float unit() { return static_cast<float>(next() >> 40) * 0x1p-24f; }  // [0, 1)
+  float symmetric(float r) { return (2.f * unit() - 1.f) * r; }         // [-r, r)
+};
+
+/// Standard normal (Box-Muller).
+inline double normal01(std::mt19937& rng) {
+  const double u1 = 1.0 - uniform01(rng), u2 = uniform01(rng);  // u1 in (0, 1]
+  return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+}
+
 namespace detail {
 
 inline float logit_of(double p) {
@@ -101,8 +129,8 @@ inline OwnedHeads random_heads(std::mt19937& rng, const std::vector<float>& prio
                                const RandomOptions& o) {
   const std::size_t n = priors.size() / 4;
   OwnedHeads h(n, o.layout_loc, o.layout_conf, o.layout_landms);
-  std::uniform_real_distribution<double> unit(0.0, 1.0);
-  std::normal_distribution<double> normal(0.0, 1.0);
+  auto unit = [](std::mt19937& g) { return uniform01(g); };
+  auto normal = [](std::mt19937& g) { return normal01(g); };
   const double t = o.threshold;
   std::vector<double> face_score(n, -1.0);  // < 0: background
 
@@ -115,11 +143,22 @@ inline OwnedHeads random_heads(std::mt19937& rng, const std::vector<float>& prio
       h.conf.set(r, 1, l0 + detail::logit_of(p));
     }
   };
-  // Background: small regressions, scores at or below the threshold.
+  // Background: small regressions, scores at or below the threshold. Most of a frame's values, so
+  // drawn from a cheap generator seeded by `rng` (a 700x700 frame has ~10^6 of them).
+  SplitMix64 bulk(rng());
+  const float tf_bg = static_cast<float>(t);
   for (std::size_t r = 0; r < n; ++r) {
-    for (std::size_t c = 0; c < 4; ++c) h.loc.set(r, c, static_cast<float>(normal(rng) * 0.5));
-    for (std::size_t c = 0; c < 10; ++c) h.landms.set(r, c, static_cast<float>(normal(rng)));
-    set_score(r, t * unit(rng) * unit(rng));
+    for (std::size_t c = 0; c < 4; ++c) h.loc.set(r, c, bulk.symmetric(1.f));
+    for (std::size_t c = 0; c < 10; ++c) h.landms.set(r, c, bulk.symmetric(2.f));
+    const float u = bulk.unit();
+    const float s = tf_bg * u * u;  // <= t; exactly 0 when t is 0
+    if (o.format == facepost::ScoreFormat::probabilities) {
+      h.set_score(r, s);
+    } else {
+      const float l0 = bulk.symmetric(4.f);
+      h.conf.set(r, 0, l0);
+      h.conf.set(r, 1, l0 + detail::logit_of(s));
+    }
   }
   if (n == 0) return h;
   auto pick = [&]() { return static_cast<std::size_t>(rng() % n); };
@@ -138,7 +177,7 @@ inline OwnedHeads random_heads(std::mt19937& rng, const std::vector<float>& prio
           p[2] > 0.25 * fw && p[2] < 4.0 * fw)
         members.push_back(r);
     }
-    std::shuffle(members.begin(), members.end(), rng);
+    for (std::size_t i = members.size(); i > 1; --i) std::swap(members[i - 1], members[rng() % i]);  // Fisher-Yates
     if (members.size() > o.max_per_face) members.resize(o.max_per_face);
     for (std::size_t r : members) {
       const float* p = priors.data() + 4 * r;

@@ -28,7 +28,7 @@ struct BoxDecode128 {
     const __m128 pwh = _mm_movehl_ps(p, p);  // w h w h
     const __m128 v0 = _mm_set1_ps(ctx.variance.center);
     const __m128 c = _mm_add_ps(p, opaque(_mm_mul_ps(opaque(_mm_mul_ps(l, v0)), pwh)));  // cx' cy'
-    const __m128 wh = _mm_mul_ps(pwh, _mm_setr_ps(ew, eh, ew, eh));
+    const __m128 wh = opaque(_mm_mul_ps(pwh, _mm_setr_ps(ew, eh, ew, eh)));
     const __m128 xy1 = _mm_sub_ps(c, opaque(_mm_div_ps(wh, _mm_set1_ps(2.f))));
     const __m128 xy2 = _mm_add_ps(wh, xy1);
     const __m128 b = _mm_movelh_ps(xy1, xy2);  // x1 y1 x2 y2

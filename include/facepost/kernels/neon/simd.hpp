@@ -78,7 +78,7 @@ struct Simd {
     const float32x4_t p = vld1q_f32(prior), l = vld1q_f32(loc);
     const float32x4_t pwh = vcombine_f32(vget_high_f32(p), vget_high_f32(p));  // w h w h
     const float32x4_t c = vaddq_f32(p, opaque(vmulq_f32(opaque(vmulq_n_f32(l, ctx.variance.center)), pwh)));
-    const float32x4_t wh = vmulq_f32(pwh, xy4(ew, eh));
+    const float32x4_t wh = opaque(vmulq_f32(pwh, xy4(ew, eh)));
     const float32x4_t xy1 = vsubq_f32(c, opaque(vdivq_f32(wh, vdupq_n_f32(2.f))));
     const float32x4_t xy2 = vaddq_f32(wh, xy1);
     vst1q_f32(out, map(vcombine_f32(vget_low_f32(xy1), vget_low_f32(xy2)), ctx));
