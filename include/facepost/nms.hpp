@@ -78,7 +78,7 @@ struct NmsWorkspace {
 
 /// While fewer boxes than this are kept, testing a candidate against every kept box (contiguous,
 /// lane-parallel) is cheaper than building the grid; past it the grid takes over.
-constexpr std::size_t kNmsGridMinKept = 96;
+constexpr std::size_t kNmsGridMinKept = 256;
 
 namespace detail {
 
