@@ -54,7 +54,8 @@ TEST_CASE("nms grid: equals all-pairs on clustered boxes at many scales", "[nms]
   const double offsets[] = {0.0, -500.0, 1e6, -3e7};
   const double scales[] = {1.0, 100.0, 2000.0, 1e5, 1e9};
   for (int trial = 0; trial < 120; ++trial) {
-    const std::size_t n = 40 + rng() % 600;
+    // Odd trials are large enough to keep more than kNmsGridMinKept boxes: the grid phase.
+    const std::size_t n = 40 + rng() % (trial % 2 ? 4000 : 600);
     const double offset = offsets[trial % 4], scale = scales[(trial / 4) % 5];
     const int octaves = 1 + trial % 6;
     const bool degenerate = trial % 3 == 0;
@@ -64,7 +65,23 @@ TEST_CASE("nms grid: equals all-pairs on clustered boxes at many scales", "[nms]
     INFO("trial " << trial << " n " << n << " offset " << offset << " scale " << scale << " t " << t);
     check_same(b, t, facepost::IouConvention::legacy_pixel, 0);
     check_same(b, t, facepost::IouConvention::continuous, 0);
-    check_same(b, t, facepost::IouConvention::legacy_pixel, 1 + rng() % 50);
+    check_same(b, t, facepost::IouConvention::legacy_pixel, 1 + rng() % 400);
+  }
+}
+
+TEST_CASE("nms grid: the grid phase is reached and agrees", "[nms]") {
+  // 2000 disjoint boxes of mixed sizes all survive: far past kNmsGridMinKept.
+  Boxes b;
+  std::mt19937 rng(99);
+  for (int i = 0; i < 2000; ++i) {
+    const float x = float(i % 50) * 40.f, y = float(i / 50) * 40.f, s = 5.f + float(rng() % 30);
+    b.add(x, y, x + s, y + s);
+  }
+  for (int i = 0; i < 500; ++i) b.add(b.x1[i] + 1.f, b.y1[i] + 1.f, b.x2[i] + 1.f, b.y2[i] + 1.f);  // near-duplicates
+  REQUIRE(b.x1.size() > 2 * facepost::kNmsGridMinKept);
+  for (double t : {0.0, 0.4, 0.9}) {
+    check_same(b, t, facepost::IouConvention::legacy_pixel, 0);
+    check_same(b, t, facepost::IouConvention::continuous, 0);
   }
 }
 
