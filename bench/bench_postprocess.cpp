@@ -285,7 +285,7 @@ StageData& stage_data(const Case& c) {
   const facepost::HeadOutputs heads = f.heads();
   s.candidates = facepost::filter_scores(heads.conf, p.score_threshold, p.score_format, s.index.data(), s.score.data());
   s.ranked = facepost::rank_candidates_radix(s.score.data(), s.candidates, p.top_k, s.order.data(), s.rank_ws);
-  s.decoded = facepost::kernels::active::decode_ranked(heads, s.grid.data(), s.ctx, s.order.data(), s.ranked,
+  s.decoded = facepost::kernels::active::Kernels::decode_ranked(heads, s.grid.data(), s.ctx, s.order.data(), s.ranked,
                                                         s.index.data(), s.score.data(), s.decode_out());
   std::vector<std::uint32_t> keep(s.decoded + 1);
   facepost::NmsWorkspace ws;
@@ -352,7 +352,7 @@ void bench_stage(benchmark::State& st, const Case& c, Stage stage) {
     }
     case Stage::decode: {
       for (auto _ : st) {
-        kept = facepost::kernels::active::decode_ranked(heads, s.grid.data(), s.ctx, s.order.data(), s.ranked,
+        kept = facepost::kernels::active::Kernels::decode_ranked(heads, s.grid.data(), s.ctx, s.order.data(), s.ranked,
                                                          s.index.data(), s.score.data(), s.decode_out());
         benchmark::DoNotOptimize(s.rows.data());
         benchmark::ClobberMemory();

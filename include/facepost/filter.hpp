@@ -21,8 +21,8 @@ inline std::size_t filter_scores(const TensorView& conf, float threshold, ScoreF
                                  float* score) noexcept {
   if (conf.col_stride == 1 && conf.row_stride == 2) {  // contiguous [N,2]: the SIMD kernels
     return format == ScoreFormat::probabilities
-               ? kernels::active::filter_probabilities(conf.data, conf.rows, threshold, index, score)
-               : kernels::active::filter_logits(conf.data, conf.rows, threshold, index, score);
+               ? kernels::active::Kernels::filter_probabilities(conf.data, conf.rows, threshold, index, score)
+               : kernels::active::Kernels::filter_logits(conf.data, conf.rows, threshold, index, score);
   }
   std::size_t n = 0;
   const float inf = std::numeric_limits<float>::infinity();

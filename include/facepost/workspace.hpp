@@ -56,7 +56,7 @@ class FrameWorkspace {
 
     // Decode the ranked candidates fully (box, score, landmarks) into detection rows; a row with
     // any non-finite value is dropped here, so NaN/Inf never reach NMS or the output.
-    const std::size_t m = kernels::active::decode_ranked(
+    const std::size_t m = kernels::active::Kernels::decode_ranked(
         heads, priors, ctx, order_.data(), nr, cand_index_.data(), cand_score_.data(),
         kernels::generic::DecodedCandidates{rows_.data(), x1_.data(), y1_.data(), x2_.data(), y2_.data(),
                                             out_prior_.data(), exp_scratch_.data()});

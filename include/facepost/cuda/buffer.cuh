@@ -23,16 +23,29 @@ inline std::size_t checked_bytes(std::size_t count, std::size_t elem, const char
 
 }  // namespace detail
 
-/// Device memory for `capacity()` elements of T. reserve() reallocates only to grow, so a
-/// workspace that has seen its largest batch never allocates again. Not copyable.
-template <class T>
-class DeviceBuffer {
+/// Where a GrowingBuffer lives: device memory, or page-locked host memory (asynchronous copies
+/// from or to it never block the host).
+struct DeviceMemory {
+  static constexpr const char* allocator = "cudaMalloc";
+  static cudaError_t allocate(void** p, std::size_t bytes) noexcept { return cudaMalloc(p, bytes); }
+  static void release(void* p) noexcept { cudaFree(p); }  // cannot fail usefully on a release path
+};
+struct PinnedHostMemory {
+  static constexpr const char* allocator = "cudaMallocHost";
+  static cudaError_t allocate(void** p, std::size_t bytes) noexcept { return cudaMallocHost(p, bytes); }
+  static void release(void* p) noexcept { cudaFreeHost(p); }
+};
+
+/// Memory for `capacity()` elements of T. reserve() reallocates only to grow, so a workspace that
+/// has seen its largest batch never allocates again. Not copyable.
+template <class T, class Memory>
+class GrowingBuffer {
  public:
-  DeviceBuffer() = default;
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
-  DeviceBuffer(DeviceBuffer&& o) noexcept : ptr_(std::exchange(o.ptr_, nullptr)), cap_(std::exchange(o.cap_, 0)) {}
-  DeviceBuffer& operator=(DeviceBuffer&& o) noexcept {
+  GrowingBuffer() = default;
+  GrowingBuffer(const GrowingBuffer&) = delete;
+  GrowingBuffer& operator=(const GrowingBuffer&) = delete;
+  GrowingBuffer(GrowingBuffer&& o) noexcept : ptr_(std::exchange(o.ptr_, nullptr)), cap_(std::exchange(o.cap_, 0)) {}
+  GrowingBuffer& operator=(GrowingBuffer&& o) noexcept {
     if (this != &o) {
       release();
       ptr_ = std::exchange(o.ptr_, nullptr);
@@ -40,7 +53,7 @@ class DeviceBuffer {
     }
     return *this;
   }
-  ~DeviceBuffer() { release(); }
+  ~GrowingBuffer() { release(); }
 
   /// Makes room for n elements; the old contents are not kept. Returns true if it reallocated.
   bool reserve(std::size_t n, const char* what) {
@@ -48,7 +61,8 @@ class DeviceBuffer {
     const std::size_t bytes = detail::checked_bytes(n, sizeof(T), what);
     release();
     void* p = nullptr;
-    check(cudaMalloc(&p, bytes), (std::string("cudaMalloc(") + std::to_string(bytes) + " bytes for " + what + ")").c_str());
+    check(Memory::allocate(&p, bytes),
+          (std::string(Memory::allocator) + "(" + std::to_string(bytes) + " bytes for " + what + ")").c_str());
     ptr_ = static_cast<T*>(p);
     cap_ = n;
     return true;
@@ -59,7 +73,7 @@ class DeviceBuffer {
 
  private:
   void release() noexcept {
-    if (ptr_ != nullptr) cudaFree(ptr_);  // cannot fail usefully in a destructor path
+    if (ptr_ != nullptr) Memory::release(ptr_);
     ptr_ = nullptr;
     cap_ = 0;
   }
@@ -67,48 +81,10 @@ class DeviceBuffer {
   std::size_t cap_ = 0;
 };
 
-/// Page-locked host memory: asynchronous copies from or to it never block the host.
 template <class T>
-class PinnedBuffer {
- public:
-  PinnedBuffer() = default;
-  PinnedBuffer(const PinnedBuffer&) = delete;
-  PinnedBuffer& operator=(const PinnedBuffer&) = delete;
-  PinnedBuffer(PinnedBuffer&& o) noexcept : ptr_(std::exchange(o.ptr_, nullptr)), cap_(std::exchange(o.cap_, 0)) {}
-  PinnedBuffer& operator=(PinnedBuffer&& o) noexcept {
-    if (this != &o) {
-      release();
-      ptr_ = std::exchange(o.ptr_, nullptr);
-      cap_ = std::exchange(o.cap_, 0);
-    }
-    return *this;
-  }
-  ~PinnedBuffer() { release(); }
-
-  bool reserve(std::size_t n, const char* what) {
-    if (n <= cap_) return false;
-    const std::size_t bytes = detail::checked_bytes(n, sizeof(T), what);
-    release();
-    void* p = nullptr;
-    check(cudaMallocHost(&p, bytes),
-          (std::string("cudaMallocHost(") + std::to_string(bytes) + " bytes for " + what + ")").c_str());
-    ptr_ = static_cast<T*>(p);
-    cap_ = n;
-    return true;
-  }
-
-  T* data() const noexcept { return ptr_; }
-  std::size_t capacity() const noexcept { return cap_; }
-
- private:
-  void release() noexcept {
-    if (ptr_ != nullptr) cudaFreeHost(ptr_);
-    ptr_ = nullptr;
-    cap_ = 0;
-  }
-  T* ptr_ = nullptr;
-  std::size_t cap_ = 0;
-};
+using DeviceBuffer = GrowingBuffer<T, DeviceMemory>;
+template <class T>
+using PinnedBuffer = GrowingBuffer<T, PinnedHostMemory>;
 
 /// A CUDA event without timing (cheapest kind), created on first use.
 class Event {

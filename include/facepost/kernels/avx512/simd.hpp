@@ -12,6 +12,7 @@
 #include "facepost/kernels/generic/decode.hpp"
 #include "facepost/kernels/avx2/simd.hpp"
 #include "facepost/kernels/generic/filter.hpp"
+#include "facepost/kernels/generic/kernels.hpp"
 #include "facepost/kernels/generic/suppress.hpp"
 
 namespace facepost {
@@ -115,19 +116,7 @@ struct Simd : avx2::BoxDecode128 {
 };
 
 constexpr const char* name = "avx512";
-inline std::size_t filter_probabilities(const float* conf, std::size_t rows, float t, std::uint32_t* index,
-                                        float* score) noexcept {
-  return generic::filter_probabilities<Simd>(conf, rows, t, index, score);
-}
-inline std::size_t filter_logits(const float* conf, std::size_t rows, float t, std::uint32_t* index,
-                                 float* score) noexcept {
-  return generic::filter_logits<Simd>(conf, rows, t, index, score);
-}
-inline std::size_t decode_ranked(const HeadOutputs& heads, const float* priors, const DecodeContext& ctx,
-                                 const std::uint32_t* order, std::size_t n, const std::uint32_t* cand_index,
-                                 const float* cand_score, const generic::DecodedCandidates& out) noexcept {
-  return generic::decode_ranked<Simd>(heads, priors, ctx, order, n, cand_index, cand_score, out);
-}
+using Kernels = generic::Kernels<Simd>;
 
 }  // namespace avx512
 }  // namespace kernels
