@@ -175,7 +175,7 @@ TEST_CASE("iou: NaN IoU of overflowing areas: legacy suppresses, continuous keep
   CHECK(nms(b, 1.0, kContinuous) == Keep{0, 1});
 }
 
-TEST_CASE("iou: disjoint boxes are never suppressed; touching ones differ by convention", "[iou][nms]") {
+TEST_CASE("iou: disjoint boxes are never suppressed, touching ones differ by convention", "[iou][nms]") {
   // More than one pixel apart: the legacy +1 makes boxes closer than that overlap.
   const Boxes disjoint{{0, 0, 10, 10}, {20, 0, 30, 10}, {0, 20, 10, 30}, {11.5f, 11.5f, 19, 19}};
   for (IouConvention c : {kLegacy, kContinuous}) CHECK(nms(disjoint, 0.0, c) == Keep{0, 1, 2, 3});

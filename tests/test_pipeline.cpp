@@ -148,7 +148,7 @@ TEST_CASE("pipeline: Detections view, Eigen matrix and prior_index", "[pipeline]
   }
 }
 
-TEST_CASE("pipeline: keep_top_k is a truncation of the unlimited result; top_k of the ranking", "[pipeline][nms]") {
+TEST_CASE("pipeline: keep_top_k is a truncation of the unlimited result, top_k of the ranking", "[pipeline][nms]") {
   const fixtures::Fixture& f = fixture("crowd_mnet_native");
   const fixtures::Heads heads(f.name);
   facepost::Postprocessor post(f.anchors, Params{}.unlimited());
