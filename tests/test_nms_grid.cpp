@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -96,5 +97,42 @@ TEST_CASE("nms grid: extreme magnitudes and spreads", "[nms]") {
   for (double t : {0.0, 0.3, 0.5, 1.0}) {
     check_same(b, t, facepost::IouConvention::legacy_pixel, 0);
     check_same(b, t, facepost::IouConvention::continuous, 0);
+  }
+}
+
+TEST_CASE("nms grid: legacy zero and negative areas suppress at any distance, as py_cpu_nms", "[nms]") {
+  // Past kNmsGridMinKept kept boxes the grid decides. Legacy areas are (x2-x1+1)*(y2-y1+1): a box
+  // with x2 = x1 - 1 has area 0, two of them have IoU 0/0 = NaN, and py_cpu_nms suppresses on NaN
+  // (`ovr <= t` is false) however far apart they are; an area of -A against one of A likewise.
+  for (const bool negative : {false, true}) {
+    Boxes b;
+    for (int i = 0; i < 300; ++i) b.add(10.f * float(i), 0.f, 10.f * float(i) + 5.f, 5.f);
+    if (negative) {
+      b.add(5000.f, 5000.f, 5005.f, 5015.f);      // (5+1) * (15+1) = 96
+      b.add(90000.f, 90000.f, 89993.f, 90015.f);  // (-7+1) * (15+1) = -96
+    } else {
+      b.add(5000.f, 5000.f, 4999.f, 4999.f);      // 0 * 0
+      b.add(90000.f, 90000.f, 89999.f, 89999.f);
+    }
+    for (const auto conv : {facepost::IouConvention::legacy_pixel, facepost::IouConvention::continuous}) {
+      std::vector<std::uint32_t> keep(b.x1.size());
+      facepost::NmsWorkspace ws;
+      const std::size_t nk = facepost::nms_greedy(b.soa(), 0.4, conv, 0, keep.data(), ws);
+      // Legacy: the last box is suppressed by the one before it; continuous: both kept.
+      CHECK(nk == (conv == facepost::IouConvention::legacy_pixel ? 301u : 302u));
+      check_same(b, 0.4, conv, 0);
+    }
+  }
+}
+
+TEST_CASE("nms grid: non-finite coordinates fall back to the all-pairs loop", "[nms]") {
+  const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+  for (const float bad : {inf, -inf, nan}) {
+    Boxes b;
+    for (int i = 0; i < 400; ++i) b.add(10.f * float(i), 0.f, 10.f * float(i) + 5.f, 5.f);
+    b.add(0.f, 0.f, bad, 5.f);
+    b.add(1.f, 0.f, 6.f, 5.f);  // overlaps box 0
+    for (const auto conv : {facepost::IouConvention::legacy_pixel, facepost::IouConvention::continuous})
+      check_same(b, 0.4, conv, 0);
   }
 }

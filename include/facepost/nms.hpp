@@ -230,16 +230,24 @@ std::size_t nms_grid(const BoxesSoA& b, SuppressionTest test, std::size_t max_ke
     ++l.count;
   }
 
+  // Legacy only: a box whose +1 width or height is <= 0 has an area <= 0, and two areas that
+  // sum to 0 make 0/0, a NaN IoU, which py_cpu_nms counts as suppression at any distance. Decode
+  // never makes such boxes; when one is the query or has been kept, every kept box is tested.
+  auto irregular = [](float area) { return C == IouConvention::legacy_pixel && !(area > 0.f); };
+  std::size_t irregular_kept = 0;
+  for (std::size_t k = 0; k < nk; ++k) irregular_kept += irregular(ws.area[keep[k]]) ? 1 : 0;
+
   const kernels::generic::SlotBoxes slots = ws.slot_boxes();
   const float t_size = C == IouConvention::legacy_pixel ? test.threshold_legacy : test.threshold_continuous;
   for (std::size_t i = first; i < b.size && nk < max_keep; ++i) {
     const float box[4] = {b.x1[i], b.y1[i], b.x2[i], b.y2[i]};
     const float area = ws.area[i];
+    const int own = level_of[i];
+    const bool brute_force = irregular_kept > 0 || irregular(area);
+    bool suppressed = brute_force && kernels::active::Simd::any_suppresses<C>(box, area, slots, 0, b.size, test);
     // Visit the box's own level first, then outwards: the kept box that suppresses a candidate
     // is almost always of similar size, so suppressed candidates stop after one level.
-    const int own = level_of[i];
-    bool suppressed = false;
-    for (int step = 0; step < 2 * g.levels && !suppressed; ++step) {
+    for (int step = 0; step < 2 * g.levels && !suppressed && !brute_force; ++step) {
       const int L = own + ((step & 1) ? -(step + 1) / 2 : step / 2);
       if (L < 0 || L >= g.levels) continue;
       const NmsGrid::Level& l = g.level[L];
@@ -257,6 +265,7 @@ std::size_t nms_grid(const BoxesSoA& b, SuppressionTest test, std::size_t max_ke
       }
     }
     if (suppressed) continue;
+    irregular_kept += irregular(area) ? 1 : 0;
     ws.kept[std::size_t(slot_of[i])] = ~0;
     NmsGrid::Level& l = g.level[own];
     l.min_area = l.count == 0 ? area : std::min(l.min_area, area);
@@ -270,7 +279,14 @@ std::size_t nms_grid(const BoxesSoA& b, SuppressionTest test, std::size_t max_ke
 template <IouConvention C>
 std::size_t nms_greedy_impl(const BoxesSoA& b, SuppressionTest test, std::size_t max_keep,
                             std::uint32_t* keep, NmsWorkspace& ws) noexcept {
-  for (std::size_t i = 0; i < b.size; ++i) ws.area[i] = box_area<C>(b.x1[i], b.y1[i], b.x2[i], b.y2[i]);
+  bool finite = true;
+  for (std::size_t i = 0; i < b.size; ++i) {
+    ws.area[i] = box_area<C>(b.x1[i], b.y1[i], b.x2[i], b.y2[i]);
+    // x - x is 0 for a finite x and NaN for an infinite or NaN one.
+    finite &= ((b.x1[i] - b.x1[i]) + (b.y1[i] - b.y1[i])) + ((b.x2[i] - b.x2[i]) + (b.y2[i] - b.y2[i])) == 0.f;
+  }
+  // The grid needs finite coordinates; the pipeline never passes others, a direct caller may.
+  if (!finite) return nms_all_pairs<C>(b, test, max_keep, keep, ws);
   // Few kept boxes: each candidate against all of them, kept boxes in slots [0, nk).
   const kernels::generic::SlotBoxes slots = ws.slot_boxes();
   std::size_t nk = 0, i = 0;
@@ -291,7 +307,8 @@ std::size_t nms_greedy_impl(const BoxesSoA& b, SuppressionTest test, std::size_t
 /// boxes in the given order, a box is kept unless a kept box overlaps it with IoU > threshold.
 /// Writes the positions of kept boxes (ascending) to `keep` and returns their count; stops after
 /// `max_keep` (0 = no limit), which is exact since later boxes never affect earlier decisions.
-/// Boxes must be finite. Allocates only if `ws` was not reserved for b.size boxes.
+/// Any float coordinates are accepted; with a non-finite one the whole call runs the O(n^2) loop.
+/// Allocates only if `ws` was not reserved for b.size boxes.
 inline std::size_t nms_greedy(const BoxesSoA& b, double threshold, IouConvention conv, std::size_t max_keep,
                               std::uint32_t* keep, NmsWorkspace& ws) {
   ws.reserve(b.size);
