@@ -136,3 +136,33 @@ TEST_CASE("nms grid: non-finite coordinates fall back to the all-pairs loop", "[
       check_same(b, 0.4, conv, 0);
   }
 }
+
+TEST_CASE("nms grid: IoU at the edge of the search window (nested boxes, overlap = t * width)", "[nms]") {
+  // A kept box k of the query's height nested in it in x has IoU = W_k / W_q exactly: the case
+  // where the grid's window bound (overlap_x > t * W_q) is tight. Widths straddle t * W_q by a
+  // few ulps, at magnitudes from pixels to 1e8, after 300 disjoint boxes so the grid decides.
+  std::mt19937 rng(99);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  for (const double t : {0.3, 0.4, 0.5, 0.7}) {
+    for (const double mag : {0.0, 1e3, 1e6, 1e8}) {
+      Boxes b;
+      for (int i = 0; i < 300; ++i) {
+        const float x = float(mag + 1e4 * i);
+        b.add(x, float(-1e5), x + 5.f, float(-1e5) + 5.f);
+      }
+      for (int k = 0; k < 200; ++k) {
+        const double w = 8.0 * std::pow(2.0, 10.0 * u(rng)), h = w * (0.5 + u(rng));
+        const double x = mag + 3e4 * k, y = mag;
+        float wk = float(t * w);
+        for (int ulps = rng() % 7; ulps > 0; --ulps) wk = std::nextafter(wk, rng() % 2 ? 1e30f : 0.f);
+        const double kx = x + u(rng) * (w - double(wk));
+        b.add(float(kx), float(y), float(kx + wk), float(y + h));  // kept first
+        b.add(float(x), float(y), float(x + w), float(y + h));     // then the query
+      }
+      for (const auto conv : {facepost::IouConvention::legacy_pixel, facepost::IouConvention::continuous}) {
+        INFO("t " << t << ", magnitude " << mag << (conv == facepost::IouConvention::legacy_pixel ? ", legacy" : ", continuous"));
+        check_same(b, t, conv, 0);
+      }
+    }
+  }
+}

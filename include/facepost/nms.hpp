@@ -9,8 +9,10 @@
 // lie contiguously. A query then scans, level by level, only the rows of cells whose boxes could
 // reach it -- contiguous runs, tested lane-parallel by the SIMD kernel, counting only boxes
 // already kept -- and skips every level whose kept boxes are all too small or too large to
-// reach IoU > t (the computed IoU never exceeds smaller area / larger area). The IoU itself is computed exactly as the reference does
-// (iou.hpp), so decisions are bit-identical to the O(n^2) reference on every input.
+// reach IoU > t (IoU <= smaller area / larger area), and shrinks the window to boxes that
+// overlap the query by more than t times its width and height (IoU <= overlap / query side).
+// Both bounds carry margins for float rounding. The IoU itself is computed exactly as the
+// reference does (iou.hpp), so decisions are those of the O(n^2) loop on every input.
 #pragma once
 
 #include <algorithm>
@@ -178,13 +180,18 @@ struct NmsGrid {
   std::int64_t cell_y(const Level& l, double y) const noexcept { return cell_index((y - min_y) * l.inv_cell, l.gy); }
 };
 
-/// False when no box with an area in [lo, hi] can suppress a box of area `a`. The computed IoU
-/// never exceeds fl(smaller area / larger area): inter <= both areas and union >= both, each
-/// rounding monotone. So a ratio at or below the threshold decides "keep" exactly as the IoU
-/// test would, whatever the overlap.
+/// False when no box with an area in [lo, hi] can suppress a box of area `a`. In exact
+/// arithmetic IoU <= smaller area / larger area (inter <= both areas, union >= both); computed,
+/// the union fl(fl(a + b) - inter) can fall an ulp below the larger area, so the computed IoU
+/// may exceed the ratio by a few ulps (a nested box of IoU 0.40000004 at a ratio of 0.4). The
+/// ratio is compared with the threshold lowered by 1e-5 relative, and only for areas far from
+/// underflow, where relative rounding bounds hold.
 inline bool size_can_suppress(float lo, float hi, float a, float t) noexcept {
-  if (hi < a) return !(hi / a <= t);
-  if (lo > a) return !(a / lo <= t);
+  constexpr float kMinArea = 1e-30f;
+  if (!(lo >= kMinArea && a >= kMinArea)) return true;
+  const float t_low = t * (1.f - 1e-5f);
+  if (hi < a) return !(hi / a <= t_low);
+  if (lo > a) return !(a / lo <= t_low);
   return true;
 }
 
@@ -245,6 +252,24 @@ std::size_t nms_grid(const BoxesSoA& b, SuppressionTest test, std::size_t max_ke
     const int own = level_of[i];
     const bool brute_force = irregular_kept > 0 || irregular(area);
     bool suppressed = brute_force && kernels::active::Simd::any_suppresses<C>(box, area, slots, 0, b.size, test);
+    // The computed IoU never exceeds overlap_x / W_q (the overlap's height is at most the query's
+    // H_q, the union at least its area), so a kept box that suppresses overlaps the query by more
+    // than t * W_q in x, likewise in y: the search window shrinks by that on both sides. The
+    // margins (1e-5 relative, 1e-6 of the magnitudes) cover the float rounding of the IoU. It
+    // needs a finite query area far from underflow, where relative rounding bounds hold.
+    double shrink_x = 0, shrink_y = 0;
+    {
+      const double one = C == IouConvention::legacy_pixel ? 1.0 : 0.0;
+      const double wq = double(box[2]) - double(box[0]) + one, hq = double(box[3]) - double(box[1]) + one;
+      // An infinite area can make the union inf - inf: NaN, which legacy counts as suppression.
+      if (!brute_force && wq > 0 && hq > 0 && area >= 1e-30f && area < std::numeric_limits<float>::infinity()) {
+        const double t_low = double(t_size) * (1.0 - 1e-5);
+        const double mx = std::fabs(double(box[0])) + std::fabs(double(box[2])) + wq;
+        const double my = std::fabs(double(box[1])) + std::fabs(double(box[3])) + hq;
+        shrink_x = std::max(0.0, t_low * wq - 1e-6 * mx);
+        shrink_y = std::max(0.0, t_low * hq - 1e-6 * my);
+      }
+    }
     // Visit the box's own level first, then outwards: the kept box that suppresses a candidate
     // is almost always of similar size, so suppressed candidates stop after one level.
     for (int step = 0; step < 2 * g.levels && !suppressed && !brute_force; ++step) {
@@ -253,11 +278,16 @@ std::size_t nms_grid(const BoxesSoA& b, SuppressionTest test, std::size_t max_ke
       const NmsGrid::Level& l = g.level[L];
       if (l.count == 0) continue;
       if (!size_can_suppress(l.min_area, l.max_area, area, t_size)) continue;
-      // A box filed at (x1, y1) spans at most one cell: it can reach the query only if its x1
-      // lies in [q.x1 - cell, q.x2] (plus slack), likewise y.
-      const double sx = NmsGrid::slack(box[0], box[2], l.cell), sy = NmsGrid::slack(box[1], box[3], l.cell);
-      const std::int64_t cx0 = g.cell_x(l, double(box[0]) - l.cell - sx), cx1 = g.cell_x(l, double(box[2]) + sx);
-      const std::int64_t cy0 = g.cell_y(l, double(box[1]) - l.cell - sy), cy1 = g.cell_y(l, double(box[3]) + sy);
+      // A box filed at (x1, y1) spans at most one cell: it overlaps the query by more than
+      // shrink_x only if its x1 lies in [q.x1 + shrink_x - cell, q.x2 - shrink_x] (plus slack,
+      // and 1e-6 of the cell for the overlap's rounding), likewise y.
+      const double sx = NmsGrid::slack(box[0], box[2], l.cell) + 1e-6 * l.cell;
+      const double sy = NmsGrid::slack(box[1], box[3], l.cell) + 1e-6 * l.cell;
+      const std::int64_t cx0 = g.cell_x(l, double(box[0]) + shrink_x - l.cell - sx);
+      const std::int64_t cx1 = g.cell_x(l, double(box[2]) - shrink_x + sx);
+      const std::int64_t cy0 = g.cell_y(l, double(box[1]) + shrink_y - l.cell - sy);
+      const std::int64_t cy1 = g.cell_y(l, double(box[3]) - shrink_y + sy);
+      if (cx0 > cx1 || cy0 > cy1) continue;  // a level of cells smaller than the overlap needed
       for (std::int64_t cy = cy0; cy <= cy1 && !suppressed; ++cy) {
         const std::size_t row = l.offset + std::size_t(cy * l.gx);
         suppressed = kernels::active::Simd::any_suppresses<C>(box, area, slots, std::size_t(start[row + std::size_t(cx0)]),
