@@ -166,3 +166,15 @@ TEST_CASE("nms grid: IoU at the edge of the search window (nested boxes, overlap
     }
   }
 }
+
+TEST_CASE("nms grid: thresholds below 0 or NaN run the all-pairs loop", "[nms]") {
+  // IoU 0 > -0.25, and legacy's !(iou <= NaN) holds for every pair: disjoint boxes suppress.
+  Boxes b;
+  for (int i = 0; i < 400; ++i) b.add(10.f * float(i), 0.f, 10.f * float(i) + 5.f, 5.f);
+  for (const double t : {-0.25, std::numeric_limits<double>::quiet_NaN()})
+    for (const auto conv : {facepost::IouConvention::legacy_pixel, facepost::IouConvention::continuous})
+      check_same(b, t, conv, 0);
+  std::vector<std::uint32_t> keep(b.x1.size());
+  facepost::NmsWorkspace ws;
+  CHECK(facepost::nms_greedy(b.soa(), -0.25, facepost::IouConvention::continuous, 0, keep.data(), ws) == 1);
+}

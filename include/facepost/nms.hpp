@@ -333,22 +333,6 @@ std::size_t nms_greedy_impl(const BoxesSoA& b, SuppressionTest test, std::size_t
 
 }  // namespace detail
 
-/// Greedy NMS, exactly py_cpu_nms (legacy) or torchvision.ops.nms (continuous): walking the
-/// boxes in the given order, a box is kept unless a kept box overlaps it with IoU > threshold.
-/// Writes the positions of kept boxes (ascending) to `keep` and returns their count; stops after
-/// `max_keep` (0 = no limit), which is exact since later boxes never affect earlier decisions.
-/// Any float coordinates are accepted; with a non-finite one the whole call runs the O(n^2) loop.
-/// Allocates only if `ws` was not reserved for b.size boxes.
-inline std::size_t nms_greedy(const BoxesSoA& b, double threshold, IouConvention conv, std::size_t max_keep,
-                              std::uint32_t* keep, NmsWorkspace& ws) {
-  ws.reserve(b.size);
-  const std::size_t limit = max_keep == 0 ? b.size : max_keep;
-  const SuppressionTest test(threshold);
-  return conv == IouConvention::legacy_pixel
-             ? detail::nms_greedy_impl<IouConvention::legacy_pixel>(b, test, limit, keep, ws)
-             : detail::nms_greedy_impl<IouConvention::continuous>(b, test, limit, keep, ws);
-}
-
 /// The O(n^2) formulation (every kept box against every later box), kept as the plain peer that
 /// tests and benchmarks compare nms_greedy with.
 inline std::size_t nms_greedy_all_pairs(const BoxesSoA& b, double threshold, IouConvention conv,
@@ -363,6 +347,25 @@ inline std::size_t nms_greedy_all_pairs(const BoxesSoA& b, double threshold, Iou
   return conv == IouConvention::legacy_pixel
              ? detail::nms_all_pairs<IouConvention::legacy_pixel>(b, test, limit, keep, ws)
              : detail::nms_all_pairs<IouConvention::continuous>(b, test, limit, keep, ws);
+}
+
+/// Greedy NMS, exactly py_cpu_nms (legacy) or torchvision.ops.nms (continuous): walking the
+/// boxes in the given order, a box is kept unless a kept box overlaps it with IoU > threshold.
+/// Writes the positions of kept boxes (ascending) to `keep` and returns their count; stops after
+/// `max_keep` (0 = no limit), which is exact since later boxes never affect earlier decisions.
+/// Any float coordinates and thresholds are accepted; with a non-finite coordinate, or a threshold
+/// below 0 or NaN, the whole call runs the O(n^2) loop.
+/// Allocates only if `ws` was not reserved for b.size boxes.
+inline std::size_t nms_greedy(const BoxesSoA& b, double threshold, IouConvention conv, std::size_t max_keep,
+                              std::uint32_t* keep, NmsWorkspace& ws) {
+  // Below 0 (or NaN) even disjoint boxes, of IoU 0, suppress: only the all-pairs loop is exact.
+  if (!(threshold >= 0.0)) return nms_greedy_all_pairs(b, threshold, conv, max_keep, keep, ws);
+  ws.reserve(b.size);
+  const std::size_t limit = max_keep == 0 ? b.size : max_keep;
+  const SuppressionTest test(threshold);
+  return conv == IouConvention::legacy_pixel
+             ? detail::nms_greedy_impl<IouConvention::legacy_pixel>(b, test, limit, keep, ws)
+             : detail::nms_greedy_impl<IouConvention::continuous>(b, test, limit, keep, ws);
 }
 
 }  // namespace facepost

@@ -15,6 +15,7 @@
 //          infinities make nms_greedy fall back to the all-pairs loop, which must then agree)
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "facepost/nms.hpp"
@@ -22,7 +23,8 @@
 
 namespace {
 
-constexpr double kThresholds[] = {0.0, 0.1, 0.3, 0.4, 0.5, 0.7, 1.0, 0.4000000059604645, 0.39999998};
+constexpr double kThresholds[] = {0.0, 0.1, 0.3, 0.4, 0.5, 0.7, 1.0, 0.4000000059604645, 0.39999998,
+                                  -0.25, 1.5, std::numeric_limits<double>::quiet_NaN()};
 constexpr std::size_t kPrefix = 300;
 
 }  // namespace
