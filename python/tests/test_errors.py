@@ -67,6 +67,8 @@ ARGUMENTS = {
     "image_size_negative": (dict(image_size=(359, -640)), r"image_size \(359, -640\): height and width must be"),
     "image_size_huge": (dict(image_size=(359, 1 << 21)), r"each side must be at most 1048576"),
     "image_size_overflow": (dict(image_size=(1 << 70, 640)), r"image_size height = \d+ is out of range"),
+    "image_size_too_many_priors": (dict(image_size=(1 << 20, 1 << 20)),
+                                   r"input size 1048576x1048576 gives more than 2147483648 priors"),
     "image_size_one_value": (dict(image_size=(359,)), r"image_size must be \(height, width\), got 1 values"),
     "image_size_string": (dict(image_size="359x640"), r"image_size must be \(height, width\), got '359x640'"),
     "image_size_float": (dict(image_size=(359.5, 640)), r"image_size height must be an integer, got 359.5"),
@@ -163,3 +165,30 @@ def test_letterbox_fit_rejects_bad_sizes():
         facepost.letterbox_fit(512, (640, 640))
     with pytest.raises(ValueError, match=r"unknown preset 'x'"):
         facepost.preset_anchors("x")
+
+
+def test_non_finite_heads_give_finite_detections():
+    """NaN and infinite regressions and scores never reach the output: every value stays finite."""
+    args = valid_call()
+    rng = np.random.default_rng(5)
+    for head in ("loc", "conf", "landms"):
+        a = args[head].copy()
+        rows = rng.choice(a.shape[0], 400, replace=False)
+        a[rows, rng.integers(0, a.shape[1], 400)] = rng.choice([np.nan, np.inf, -np.inf, 3e38], 400)
+        args[head] = a
+    dets = facepost.postprocess(**args)
+    assert dets.shape[0] > 0
+    assert np.isfinite(dets).all()
+
+
+def test_a_3840x2160_frame_runs():
+    """A huge but legal input: 340,320 priors with RetinaFace-mnet; one confident face comes back."""
+    n = sum(((3840 + s - 1) // s) * ((2160 + s - 1) // s) * 2 for s in (8, 16, 32))
+    assert n == 340320
+    loc = np.zeros((n, 4), np.float32)
+    conf = np.tile(np.array([1.0, 0.0], np.float32), (n, 1))
+    conf[n // 2] = (0.01, 0.99)
+    dets = facepost.postprocess(loc, conf, np.zeros((n, 10), np.float32), image_size=(2160, 3840),
+                                preset="retinaface_mnet")
+    assert dets.shape == (1, 15)
+    assert dets[0, 4] == np.float32(0.99)

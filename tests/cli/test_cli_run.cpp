@@ -610,3 +610,61 @@ TEST_CASE("bad commands and bad show input", "[cli][errors][show]") {
   // Control characters in an argument never split the error into two lines.
   expect_failure({"detect", "--bad\noption"}, "unknown option '--bad?option'", dir);
 }
+
+TEST_CASE("exit codes: 2 for usage errors, 1 for data errors", "[cli][errors]") {
+  // The documented contract: what the argument parsers refuse exits 2; files, shapes and prior
+  // counts that do not fit exit 1. Representative cases of each.
+  TempDir dir;
+  const fixtures::Fixture fx = fixtures::all()[0];
+  const std::string loc = fixtures::path(fx.name, "loc.npy"), conf = fixtures::path(fx.name, "conf.npy"),
+                    landms = fixtures::path(fx.name, "landms.npy");
+  const std::vector<std::string> base = {"detect", "--loc", loc, "--conf", conf, "--landms", landms};
+  const std::string wrong_shape = dir.file("wrong_shape.npy");
+  cli_test::write_npy_file(wrong_shape, {26240, 3}, std::vector<double>(26240 * 3, 0.0), {});
+  struct Case {
+    std::vector<std::string> args;
+    int exit_code;
+  };
+  const std::vector<Case> cases = {
+      {concat(base, {"--input-size", "1024x624", "--threshold", "1.5"}), 2},
+      {concat(base, {"--input-size", "0x624"}), 2},
+      {concat(base, {"--input-size", "1024x624", "--frobnicate"}), 2},
+      {concat(base, {"--input-size", "1024x624", "--preset", "yolo"}), 2},
+      {{"detect", "--loc", loc, "--conf", conf, "--input-size", "1024x624"}, 2},
+      {{"frobnicate"}, 2},
+      {concat(base, {"--input-size", "1024x640"}), 1},  // prior count mismatch
+      {{"detect", "--loc", dir.file("missing.npy"), "--conf", conf, "--landms", landms, "--input-size", "1024x624"}, 1},
+      {{"detect", "--loc", loc, "--conf", wrong_shape, "--landms", landms, "--input-size", "1024x624"}, 1},
+      {concat(base, {"--input-size", "1024x624", "--out", dir.file("no/such/dir/o.npy")}), 1},
+  };
+  for (const Case& c : cases) {
+    const RunResult r = cli_test::run_cli(c.args, dir);
+    std::string joined;
+    for (const std::string& a : c.args) joined += " '" + a + "'";
+    INFO("args:" << joined << "\nstderr: " << r.err);
+    CHECK(r.signal == 0);
+    CHECK(r.exit_code == c.exit_code);
+    CHECK(cli_test::one_error_line(r.err));
+  }
+}
+
+TEST_CASE("a 3840x2160 frame (340,320 priors) runs", "[cli]") {
+  // A huge but legal input through files: one confident prior among 340,320.
+  TempDir dir;
+  const std::size_t n = 340320;
+  std::vector<double> conf(2 * n);
+  for (std::size_t i = 0; i < n; ++i) conf[2 * i] = 1.0, conf[2 * i + 1] = 0.0;
+  conf[2 * (n / 2)] = 0.01, conf[2 * (n / 2) + 1] = 0.99;
+  const std::string lp = dir.file("loc.npy"), cp = dir.file("conf.npy"), mp = dir.file("lm.npy"), out = dir.file("o.npy");
+  cli_test::write_npy_file(lp, {std::int64_t(n), 4}, std::vector<double>(4 * n, 0.0), {});
+  cli_test::write_npy_file(cp, {1, std::int64_t(n), 2}, conf, {});
+  cli_test::write_npy_file(mp, {std::int64_t(n), 10}, std::vector<double>(10 * n, 0.0), {});
+  const cli_test::Summary s =
+      expect_success({"detect", "--loc", lp, "--conf", cp, "--landms", mp, "--input-size", "3840x2160", "--out", out}, dir);
+  CHECK(s.priors == n);
+  CHECK(s.candidates == 1);
+  CHECK(s.detections == 1);
+  const facepost::io::NpyArray dets = read_array(out);
+  REQUIRE(dets.shape == std::vector<std::int64_t>{1, 15});
+  CHECK(dets.data[4] == 0.99f);
+}
