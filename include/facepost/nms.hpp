@@ -258,6 +258,9 @@ std::size_t nms_grid(const BoxesSoA& b, SuppressionTest test, std::size_t max_ke
     // margins (1e-5 relative, 1e-6 of the magnitudes) cover the float rounding of the IoU. It
     // needs a finite query area far from underflow, where relative rounding bounds hold.
     double shrink_x = 0, shrink_y = 0;
+    // Likewise IoU <= min(U_q / U_k, U_k / U_q), U a box's longer side: only levels whose boxes'
+    // longer sides lie within a factor t of the query's can hold a box that suppresses it.
+    int lo = 0, hi = g.levels - 1;
     {
       const double one = C == IouConvention::legacy_pixel ? 1.0 : 0.0;
       const double wq = double(box[2]) - double(box[0]) + one, hq = double(box[3]) - double(box[1]) + one;
@@ -268,13 +271,24 @@ std::size_t nms_grid(const BoxesSoA& b, SuppressionTest test, std::size_t max_ke
         const double my = std::fabs(double(box[1])) + std::fabs(double(box[3])) + hq;
         shrink_x = std::max(0.0, t_low * wq - 1e-6 * mx);
         shrink_y = std::max(0.0, t_low * hq - 1e-6 * my);
+        // Level L files boxes whose longer side (plus `one`) is at most c_L - 2 + one and, above
+        // level 0, more than (c_{L-1} - 2) / (1 + 1e-9) + one (NmsGrid::level_of).
+        const double uq = std::max(wq, hq);
+        auto too_small = [&](int L) { return g.level[L].cell - 2.0 + one < t_low * uq * (1.0 - 1e-6); };
+        auto too_large = [&](int L) {
+          return t_low * ((g.level[L - 1].cell - 2.0) / (1.0 + 1e-9) + one) > uq * (1.0 + 1e-6);
+        };
+        lo = own, hi = own;
+        while (lo > 0 && !too_small(lo - 1)) --lo;
+        while (hi + 1 < g.levels && !too_large(hi + 1)) ++hi;
       }
     }
     // Visit the box's own level first, then outwards: the kept box that suppresses a candidate
     // is almost always of similar size, so suppressed candidates stop after one level.
-    for (int step = 0; step < 2 * g.levels && !suppressed && !brute_force; ++step) {
+    const int steps = 2 * std::max(own - lo, hi - own) + 1;
+    for (int step = 0; step < steps && !suppressed && !brute_force; ++step) {
       const int L = own + ((step & 1) ? -(step + 1) / 2 : step / 2);
-      if (L < 0 || L >= g.levels) continue;
+      if (L < lo || L > hi) continue;
       const NmsGrid::Level& l = g.level[L];
       if (l.count == 0) continue;
       if (!size_can_suppress(l.min_area, l.max_area, area, t_size)) continue;
