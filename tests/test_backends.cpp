@@ -41,27 +41,21 @@ void check_stages(const facepost::HeadOutputs& heads, const float* priors, const
     REQUIRE(same_bits(a.score.data(), s.score.data(), a.score.size()));
 
     const std::size_t n = a.index.size();
+    std::vector<std::uint32_t> order(n);
+    for (std::size_t i = 0; i < n; ++i) order[i] = std::uint32_t(n - 1 - i);  // any order will do
     struct Out {
-      std::vector<float> rows;
-      std::vector<std::uint8_t> finite;
-      explicit Out(std::size_t m) : rows(15 * m), finite(m) {}
-      DecodedCandidates view() { return {rows.data(), finite.data()}; }
-    };
-    // Every candidate, then every third one (the list top_k leaves): same rows, same marks.
-    std::vector<std::uint32_t> every_third;
-    for (std::size_t c = 0; c < n; c += 3) every_third.push_back(std::uint32_t(c));
-    for (const bool all : {true, false}) {
-      Out oa(n), os(n);
-      const std::uint32_t* l = all ? nullptr : every_third.data();
-      const std::size_t m = all ? n : every_third.size();
-      active::Kernels::decode_candidates(heads, priors, ctx, l, m, a.index.data(), a.score.data(), oa.view());
-      scalar::Kernels::decode_candidates(heads, priors, ctx, l, m, s.index.data(), s.score.data(), os.view());
-      for (std::size_t j = 0; j < m; ++j) {
-        const std::size_t c = l ? l[j] : j;
-        REQUIRE(oa.finite[c] == os.finite[c]);
-        REQUIRE(same_bits(oa.rows.data() + 15 * c, os.rows.data() + 15 * c, 15));
+      std::vector<float> rows, x1, y1, x2, y2, scratch;
+      std::vector<std::uint32_t> prior;
+      explicit Out(std::size_t m) : rows(15 * m), x1(m), y1(m), x2(m), y2(m), scratch(2 * m), prior(m) {}
+      DecodedCandidates view() {
+        return {rows.data(), x1.data(), y1.data(), x2.data(), y2.data(), prior.data(), scratch.data()};
       }
-    }
+    } oa(n), os(n);
+    const std::size_t ka = active::Kernels::decode_ranked(heads, priors, ctx, order.data(), n, a.index.data(), a.score.data(), oa.view());
+    const std::size_t ks = scalar::Kernels::decode_ranked(heads, priors, ctx, order.data(), n, s.index.data(), s.score.data(), os.view());
+    REQUIRE(ka == ks);
+    REQUIRE(same_bits(oa.rows.data(), os.rows.data(), 15 * ka));
+    REQUIRE(std::equal(oa.prior.begin(), oa.prior.begin() + long(ka), os.prior.begin()));
   }
 }
 

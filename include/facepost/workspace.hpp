@@ -35,11 +35,10 @@ class FrameWorkspace {
  public:
   void reserve(std::size_t n) {
     if (capacity_ >= n) return;
-    for (auto* v : {&cand_index_, &order_, &decode_list_, &ranked_, &out_prior_, &keep_}) v->reserve(n);
+    for (auto* v : {&cand_index_, &order_, &out_prior_, &keep_}) v->reserve(n);
     for (auto* v : {&cand_score_, &x1_, &y1_, &x2_, &y2_}) v->reserve(n);
-    finite_.reserve(n);
-    cand_rows_.reserve(n * kDetectionCols);
     rows_.reserve(n * kDetectionCols);
+    exp_scratch_.reserve(2 * n);
     nms_ws_.reserve(n);
     rank_ws_.reserve(n);
     capacity_ = n;
@@ -55,35 +54,27 @@ class FrameWorkspace {
     stats_.candidates = nc;
     const std::size_t nr = rank_candidates_radix(cand_score_.data(), nc, params.top_k, order_.data(), rank_ws_);
 
-    // Decode the ranked candidates (box, score, landmarks) in ascending prior order. When top_k
-    // cut the ranking, the survivors are marked in finite_ (decode overwrites the marks of the
-    // rows it decodes; no other mark is read) and listed in ascending order.
-    const std::uint32_t* list = nullptr;
-    if (nr < nc) {
-      std::fill_n(finite_.data(), nc, std::uint8_t(0));
-      for (std::size_t r = 0; r < nr; ++r) finite_[order_[r]] = 1;
-      std::size_t j = 0;
-      for (std::size_t c = 0; c < nc; ++c)
-        if (finite_[c]) decode_list_[j++] = std::uint32_t(c);
-      list = decode_list_.data();
-    }
-    const kernels::generic::DecodedCandidates decoded{cand_rows_.data(), finite_.data()};
-    kernels::active::Kernels::decode_candidates(heads, priors, ctx, list, nr, cand_index_.data(), cand_score_.data(),
-                                                decoded);
-    const std::size_t m = kernels::generic::gather_ranked_boxes(order_.data(), nr, decoded, x1_.data(), y1_.data(),
-                                                                x2_.data(), y2_.data(), ranked_.data());
+    // Decode the ranked candidates fully (box, score, landmarks) into detection rows; a row with
+    // any non-finite value is dropped here, so NaN/Inf never reach NMS or the output.
+    const std::size_t m = kernels::active::Kernels::decode_ranked(
+        heads, priors, ctx, order_.data(), nr, cand_index_.data(), cand_score_.data(),
+        kernels::generic::DecodedCandidates{rows_.data(), x1_.data(), y1_.data(), x2_.data(), y2_.data(),
+                                            out_prior_.data(), exp_scratch_.data()});
     stats_.ranked = m;
 
     const BoxesSoA boxes{x1_.data(), y1_.data(), x2_.data(), y2_.data(), m};
     const std::size_t nk = nms_greedy(boxes, params.nms_threshold, params.iou, params.keep_top_k, keep_.data(), nms_ws_);
 
+    // Compact kept rows in place: keep_ is ascending, so row keep_[k] >= k is never overwritten
+    // before it is read.
     const ImageMapping& mapping = ctx.mapping;
     for (std::size_t k = 0; k < nk; ++k) {
-      const std::uint32_t c = ranked_[keep_[k]];
-      float* row = rows_.data() + kDetectionCols * k;
-      std::copy_n(cand_rows_.data() + kDetectionCols * std::size_t(c), kDetectionCols, row);
-      out_prior_[k] = cand_index_[c];
-      if (mapping.clip) clip_row(row, mapping);
+      const std::size_t src = keep_[k];
+      if (src != k) {
+        std::copy_n(rows_.data() + kDetectionCols * src, kDetectionCols, rows_.data() + kDetectionCols * k);
+        out_prior_[k] = out_prior_[src];
+      }
+      if (mapping.clip) clip_row(rows_.data() + kDetectionCols * k, mapping);
     }
     stats_.detections = nk;
     return detections();
@@ -103,11 +94,8 @@ class FrameWorkspace {
 
   std::size_t capacity_ = 0;
   RunStats stats_;
-  // Per candidate (filter order): prior index, score, decoded row, finite mark. Per ranked box
-  // (NMS order): the box arrays and the candidate it came from. Per detection: row, prior.
-  detail::Buffer<std::uint32_t> cand_index_, order_, decode_list_, ranked_, out_prior_, keep_;
-  detail::Buffer<float> cand_score_, x1_, y1_, x2_, y2_, cand_rows_, rows_;
-  detail::Buffer<std::uint8_t> finite_;
+  detail::Buffer<std::uint32_t> cand_index_, order_, out_prior_, keep_;
+  detail::Buffer<float> cand_score_, x1_, y1_, x2_, y2_, rows_, exp_scratch_;
   NmsWorkspace nms_ws_;
   RankWorkspace rank_ws_;
 };

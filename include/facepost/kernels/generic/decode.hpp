@@ -1,13 +1,12 @@
-// facepost/kernels/generic/decode.hpp - decode of the candidates, written once over V.
+// facepost/kernels/generic/decode.hpp - decode of the ranked candidates, written once over V.
 //
 // V provides, for contiguous rows:
-//   V::exp_block(in, out)                       exp_f32 of V::exp_lanes values
-//   V::box(prior, loc_row, ew, eh, ctx, out4)   x1 y1 x2 y2 in original-image pixels
-//   V::landmarks(prior, lm_row, ctx, out10)     lx0 ly0 ... lx4 ly4
-//   V::all_finite(row15)                        every value of a detection row is finite
+//   V::box(prior, loc_row, ctx, out4)        x1 y1 x2 y2 in original-image pixels
+//   V::landmarks(prior, lm_row, ctx, out10)  lx0 ly0 ... lx4 ly4
+//   V::all_finite(row15)                     every value of a detection row is finite
 // with exactly the operations (and roundings) of decode_box / decode_landmarks in decode.hpp:
 // SIMD lanes compute the same IEEE operations in the same order, so every backend writes the
-// same bits (exp included: facepost's own, detail/expf.hpp).
+// same bits. exp stays the C library's on every backend for the same reason.
 #pragma once
 
 #include <cstddef>
@@ -22,10 +21,12 @@ namespace facepost {
 namespace kernels {
 namespace generic {
 
-/// Where decode_candidates writes, by candidate position c (the numbering of filter_scores).
+/// Where decode_ranked writes: detection rows plus the boxes again as arrays for NMS.
 struct DecodedCandidates {
-  float* rows;           ///< [nc, 15]: candidate c at rows + 15 c
-  std::uint8_t* finite;  ///< per candidate: 1 if its 15 values are all finite, else 0
+  float* rows;  ///< [n, 15]
+  float *x1, *y1, *x2, *y2;
+  std::uint32_t* prior;  ///< prior index of each row
+  float* scratch;        ///< [2n] floats for the batched exp
 };
 
 /// out[i] = exp_f32(in[i]) for i < n, in blocks of V::exp_lanes (in and out may alias).
@@ -36,71 +37,52 @@ void exp_batch(const float* in, float* out, std::size_t n) noexcept {
   for (; i < n; ++i) out[i] = detail::exp_f32(in[i]);
 }
 
-/// Decodes candidates into detection rows (box, score, landmarks) and marks the rows whose 15
-/// values are all finite. `list[0..n)` are the positions to decode, ascending; a null `list`
-/// means all of 0..n. Candidate positions ascend with the prior index, so the tensors are read
-/// front to back: in rank order the same reads land at random and each waits on memory.
+/// Decodes the candidates `order[0..n)` (positions into cand_index / cand_score) and keeps the
+/// rows whose 15 values are all finite. Returns the number kept.
 template <class V>
-void decode_candidates(const HeadOutputs& heads, const float* priors, const DecodeContext& ctx,
-                       const std::uint32_t* list, std::size_t n, const std::uint32_t* cand_index,
-                       const float* cand_score, const DecodedCandidates& out) noexcept {
+std::size_t decode_ranked(const HeadOutputs& heads, const float* priors, const DecodeContext& ctx,
+                          const std::uint32_t* order, std::size_t n, const std::uint32_t* cand_index,
+                          const float* cand_score, const DecodedCandidates& out) noexcept {
   const bool contiguous = heads.loc.contiguous() && heads.landms.contiguous();
-  auto position = [list](std::size_t j) -> std::uint32_t { return list ? list[j] : std::uint32_t(j); };
-  // Sparse forward reads defeat the hardware stride prefetcher: fetch a few rows ahead.
-  constexpr std::size_t kAhead = 16;
-  auto prefetch = [&](std::size_t j) {
-    const std::size_t p = cand_index[position(j)];
+  std::size_t m = 0;
+  // Candidates come in score order, scattered over the tensors: fetch a few rows ahead so the
+  // loads overlap instead of each waiting on memory.
+  constexpr std::size_t kAhead = 8;
+  auto prefetch = [&](std::size_t r) {
+    const std::size_t p = cand_index[order[r]];
     __builtin_prefetch(priors + 4 * p);
     __builtin_prefetch(heads.loc.row(p));
     __builtin_prefetch(heads.landms.row(p));
     __builtin_prefetch(heads.landms.row(p) + 9 * heads.landms.col_stride);
   };
-  for (std::size_t j = 0; j < n && j < kAhead; ++j) prefetch(j);
-  // Blocks of candidates small enough that their rows stay in L1 from the first pass (the size
-  // factors exp(l2*v1), exp(l3*v1), vectorised) to the second (everything else).
-  constexpr std::size_t kBlock = 64;
-  alignas(64) float e[2 * kBlock];
+  for (std::size_t r = 0; r < n && r < kAhead; ++r) prefetch(r);
+  // The size factors exp(l2*v1), exp(l3*v1) of every candidate, in one vectorised batch.
+  float* e = out.scratch;
   const float v1 = ctx.variance.size;
-  for (std::size_t j0 = 0; j0 < n; j0 += kBlock) {
-    const std::size_t nb = n - j0 < kBlock ? n - j0 : kBlock;
-    for (std::size_t j = 0; j < nb; ++j) {
-      if (j0 + j + kAhead < n) prefetch(j0 + j + kAhead);
-      const RowRef loc = row_ref(heads.loc, cand_index[position(j0 + j)]);
-      e[2 * j] = loc(2) * v1;
-      e[2 * j + 1] = loc(3) * v1;
-    }
-    exp_batch<V>(e, e, 2 * nb);
-    for (std::size_t j = 0; j < nb; ++j) {
-      const std::uint32_t c = position(j0 + j);
-      const std::uint32_t p = cand_index[c];
-      const float* prior = priors + 4 * std::size_t(p);
-      float* row = out.rows + kDetectionCols * std::size_t(c);
-      if (contiguous) {
-        V::box(prior, heads.loc.data + 4 * std::size_t(p), e[2 * j], e[2 * j + 1], ctx, row);
-        V::landmarks(prior, heads.landms.data + 10 * std::size_t(p), ctx, row + 5);
-      } else {
-        decode_box_scaled(prior, row_ref(heads.loc, p), e[2 * j], e[2 * j + 1], ctx, row);
-        decode_landmarks(prior, row_ref(heads.landms, p), ctx, row + 5);
-      }
-      row[4] = cand_score[c];
-      out.finite[c] = V::all_finite(row) ? 1 : 0;
-    }
+  for (std::size_t r = 0; r < n; ++r) {
+    if (r + kAhead < n) prefetch(r + kAhead);
+    const RowRef loc = row_ref(heads.loc, cand_index[order[r]]);
+    e[2 * r] = loc(2) * v1;
+    e[2 * r + 1] = loc(3) * v1;
   }
-}
-
-/// The boxes NMS walks: the decoded candidates `order[0..n)` in rank order, rows that are not
-/// all finite dropped (so NaN/Inf never reach NMS or the output). Writes the box arrays and the
-/// candidate position of each box; returns how many.
-inline std::size_t gather_ranked_boxes(const std::uint32_t* order, std::size_t n, const DecodedCandidates& d,
-                                       float* x1, float* y1, float* x2, float* y2,
-                                       std::uint32_t* candidate) noexcept {
-  std::size_t m = 0;
+  exp_batch<V>(e, e, 2 * n);
   for (std::size_t r = 0; r < n; ++r) {
     const std::uint32_t c = order[r];
-    if (!d.finite[c]) continue;
-    const float* row = d.rows + kDetectionCols * std::size_t(c);
-    x1[m] = row[0], y1[m] = row[1], x2[m] = row[2], y2[m] = row[3];
-    candidate[m++] = c;
+    const std::uint32_t p = cand_index[c];
+    const float* prior = priors + 4 * std::size_t(p);
+    float* row = out.rows + kDetectionCols * m;
+    if (contiguous) {
+      V::box(prior, heads.loc.data + 4 * std::size_t(p), e[2 * r], e[2 * r + 1], ctx, row);
+      V::landmarks(prior, heads.landms.data + 10 * std::size_t(p), ctx, row + 5);
+    } else {
+      decode_box_scaled(prior, row_ref(heads.loc, p), e[2 * r], e[2 * r + 1], ctx, row);
+      decode_landmarks(prior, row_ref(heads.landms, p), ctx, row + 5);
+    }
+    row[4] = cand_score[c];
+    if (!V::all_finite(row)) continue;
+    out.x1[m] = row[0], out.y1[m] = row[1], out.x2[m] = row[2], out.y2[m] = row[3];
+    out.prior[m] = p;
+    ++m;
   }
   return m;
 }

@@ -25,10 +25,10 @@ struct Kernels {
                                    float* score) noexcept {
     return generic::filter_logits<V>(conf, rows, t, index, score);
   }
-  static void decode_candidates(const HeadOutputs& heads, const float* priors, const DecodeContext& ctx,
-                                const std::uint32_t* list, std::size_t n, const std::uint32_t* cand_index,
-                                const float* cand_score, const DecodedCandidates& out) noexcept {
-    generic::decode_candidates<V>(heads, priors, ctx, list, n, cand_index, cand_score, out);
+  static std::size_t decode_ranked(const HeadOutputs& heads, const float* priors, const DecodeContext& ctx,
+                                   const std::uint32_t* order, std::size_t n, const std::uint32_t* cand_index,
+                                   const float* cand_score, const DecodedCandidates& out) noexcept {
+    return generic::decode_ranked<V>(heads, priors, ctx, order, n, cand_index, cand_score, out);
   }
 };
 
