@@ -250,7 +250,7 @@ struct StageData {
   facepost::PriorGrid<facepost::AnchorConfig> grid;
   facepost::DecodeContext ctx;
   std::vector<std::uint32_t> index, order, prior;
-  std::vector<float> score, rows, x1, y1, x2, y2, scratch;
+  std::vector<float> score, rows, x1, y1, x2, y2;
   std::size_t candidates = 0, ranked = 0, decoded = 0, kept = 0;
   facepost::RankWorkspace rank_ws;
 
@@ -259,7 +259,6 @@ struct StageData {
     out.rows = rows.data();
     out.x1 = x1.data(), out.y1 = y1.data(), out.x2 = x2.data(), out.y2 = y2.data();
     out.prior = prior.data();
-    out.scratch = scratch.data();
     return out;
   }
   facepost::BoxesSoA boxes() const { return {x1.data(), y1.data(), x2.data(), y2.data(), decoded}; }
@@ -281,7 +280,6 @@ StageData& stage_data(const Case& c) {
   for (auto* v : {&s.index, &s.order, &s.prior}) v->resize(n);
   for (auto* v : {&s.score, &s.x1, &s.y1, &s.x2, &s.y2}) v->resize(n);
   s.rows.resize(n * facepost::kDetectionCols);
-  s.scratch.resize(2 * n);
   const facepost::HeadOutputs heads = f.heads();
   s.candidates = facepost::filter_scores(heads.conf, p.score_threshold, p.score_format, s.index.data(), s.score.data());
   s.ranked = facepost::rank_candidates_radix(s.score.data(), s.candidates, p.top_k, s.order.data(), s.rank_ws);

@@ -44,11 +44,11 @@ void check_stages(const facepost::HeadOutputs& heads, const float* priors, const
     std::vector<std::uint32_t> order(n);
     for (std::size_t i = 0; i < n; ++i) order[i] = std::uint32_t(n - 1 - i);  // any order will do
     struct Out {
-      std::vector<float> rows, x1, y1, x2, y2, scratch;
+      std::vector<float> rows, x1, y1, x2, y2;
       std::vector<std::uint32_t> prior;
-      explicit Out(std::size_t m) : rows(15 * m), x1(m), y1(m), x2(m), y2(m), scratch(2 * m), prior(m) {}
+      explicit Out(std::size_t m) : rows(15 * m), x1(m), y1(m), x2(m), y2(m), prior(m) {}
       DecodedCandidates view() {
-        return {rows.data(), x1.data(), y1.data(), x2.data(), y2.data(), prior.data(), scratch.data()};
+        return {rows.data(), x1.data(), y1.data(), x2.data(), y2.data(), prior.data()};
       }
     } oa(n), os(n);
     const std::size_t ka = active::Kernels::decode_ranked(heads, priors, ctx, order.data(), n, a.index.data(), a.score.data(), oa.view());

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "facepost/backend.hpp"
 #include "facepost/decode.hpp"
@@ -38,7 +39,6 @@ class FrameWorkspace {
     for (auto* v : {&cand_index_, &order_, &out_prior_, &keep_}) v->reserve(n);
     for (auto* v : {&cand_score_, &x1_, &y1_, &x2_, &y2_}) v->reserve(n);
     rows_.reserve(n * kDetectionCols);
-    exp_scratch_.reserve(2 * n);
     nms_ws_.reserve(n);
     rank_ws_.reserve(n);
     capacity_ = n;
@@ -59,7 +59,7 @@ class FrameWorkspace {
     const std::size_t m = kernels::active::Kernels::decode_ranked(
         heads, priors, ctx, order_.data(), nr, cand_index_.data(), cand_score_.data(),
         kernels::generic::DecodedCandidates{rows_.data(), x1_.data(), y1_.data(), x2_.data(), y2_.data(),
-                                            out_prior_.data(), exp_scratch_.data()});
+                                            out_prior_.data()});
     stats_.ranked = m;
 
     const BoxesSoA boxes{x1_.data(), y1_.data(), x2_.data(), y2_.data(), m};
@@ -71,7 +71,8 @@ class FrameWorkspace {
     for (std::size_t k = 0; k < nk; ++k) {
       const std::size_t src = keep_[k];
       if (src != k) {
-        std::copy_n(rows_.data() + kDetectionCols * src, kDetectionCols, rows_.data() + kDetectionCols * k);
+        // Distinct rows (src > k): a fixed-size copy the compiler inlines.
+        std::memcpy(rows_.data() + kDetectionCols * k, rows_.data() + kDetectionCols * src, kDetectionCols * sizeof(float));
         out_prior_[k] = out_prior_[src];
       }
       if (mapping.clip) clip_row(rows_.data() + kDetectionCols * k, mapping);
@@ -95,7 +96,7 @@ class FrameWorkspace {
   std::size_t capacity_ = 0;
   RunStats stats_;
   detail::Buffer<std::uint32_t> cand_index_, order_, out_prior_, keep_;
-  detail::Buffer<float> cand_score_, x1_, y1_, x2_, y2_, rows_, exp_scratch_;
+  detail::Buffer<float> cand_score_, x1_, y1_, x2_, y2_, rows_;
   NmsWorkspace nms_ws_;
   RankWorkspace rank_ws_;
 };

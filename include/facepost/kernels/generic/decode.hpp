@@ -6,7 +6,7 @@
 //   V::all_finite(row15)                     every value of a detection row is finite
 // with exactly the operations (and roundings) of decode_box / decode_landmarks in decode.hpp:
 // SIMD lanes compute the same IEEE operations in the same order, so every backend writes the
-// same bits. exp stays the C library's on every backend for the same reason.
+// same bits (exp included: facepost's own, detail/expf.hpp).
 #pragma once
 
 #include <cstddef>
@@ -26,7 +26,6 @@ struct DecodedCandidates {
   float* rows;  ///< [n, 15]
   float *x1, *y1, *x2, *y2;
   std::uint32_t* prior;  ///< prior index of each row
-  float* scratch;        ///< [2n] floats for the batched exp
 };
 
 /// out[i] = exp_f32(in[i]) for i < n, in blocks of V::exp_lanes (in and out may alias).
@@ -47,7 +46,7 @@ std::size_t decode_ranked(const HeadOutputs& heads, const float* priors, const D
   std::size_t m = 0;
   // Candidates come in score order, scattered over the tensors: fetch a few rows ahead so the
   // loads overlap instead of each waiting on memory.
-  constexpr std::size_t kAhead = 8;
+  constexpr std::size_t kAhead = 16;
   auto prefetch = [&](std::size_t r) {
     const std::size_t p = cand_index[order[r]];
     __builtin_prefetch(priors + 4 * p);
@@ -56,33 +55,39 @@ std::size_t decode_ranked(const HeadOutputs& heads, const float* priors, const D
     __builtin_prefetch(heads.landms.row(p) + 9 * heads.landms.col_stride);
   };
   for (std::size_t r = 0; r < n && r < kAhead; ++r) prefetch(r);
-  // The size factors exp(l2*v1), exp(l3*v1) of every candidate, in one vectorised batch.
-  float* e = out.scratch;
+  // Blocks of candidates small enough that their rows stay in L1 from the first pass (the size
+  // factors exp(l2*v1), exp(l3*v1), vectorised) to the second (everything else): each scattered
+  // row is fetched from memory once.
+  constexpr std::size_t kBlock = 64;
+  alignas(64) float e[2 * kBlock];
   const float v1 = ctx.variance.size;
-  for (std::size_t r = 0; r < n; ++r) {
-    if (r + kAhead < n) prefetch(r + kAhead);
-    const RowRef loc = row_ref(heads.loc, cand_index[order[r]]);
-    e[2 * r] = loc(2) * v1;
-    e[2 * r + 1] = loc(3) * v1;
-  }
-  exp_batch<V>(e, e, 2 * n);
-  for (std::size_t r = 0; r < n; ++r) {
-    const std::uint32_t c = order[r];
-    const std::uint32_t p = cand_index[c];
-    const float* prior = priors + 4 * std::size_t(p);
-    float* row = out.rows + kDetectionCols * m;
-    if (contiguous) {
-      V::box(prior, heads.loc.data + 4 * std::size_t(p), e[2 * r], e[2 * r + 1], ctx, row);
-      V::landmarks(prior, heads.landms.data + 10 * std::size_t(p), ctx, row + 5);
-    } else {
-      decode_box_scaled(prior, row_ref(heads.loc, p), e[2 * r], e[2 * r + 1], ctx, row);
-      decode_landmarks(prior, row_ref(heads.landms, p), ctx, row + 5);
+  for (std::size_t r0 = 0; r0 < n; r0 += kBlock) {
+    const std::size_t nb = n - r0 < kBlock ? n - r0 : kBlock;
+    for (std::size_t j = 0; j < nb; ++j) {
+      if (r0 + j + kAhead < n) prefetch(r0 + j + kAhead);
+      const RowRef loc = row_ref(heads.loc, cand_index[order[r0 + j]]);
+      e[2 * j] = loc(2) * v1;
+      e[2 * j + 1] = loc(3) * v1;
     }
-    row[4] = cand_score[c];
-    if (!V::all_finite(row)) continue;
-    out.x1[m] = row[0], out.y1[m] = row[1], out.x2[m] = row[2], out.y2[m] = row[3];
-    out.prior[m] = p;
-    ++m;
+    exp_batch<V>(e, e, 2 * nb);
+    for (std::size_t j = 0; j < nb; ++j) {
+      const std::uint32_t c = order[r0 + j];
+      const std::uint32_t p = cand_index[c];
+      const float* prior = priors + 4 * std::size_t(p);
+      float* row = out.rows + kDetectionCols * m;
+      if (contiguous) {
+        V::box(prior, heads.loc.data + 4 * std::size_t(p), e[2 * j], e[2 * j + 1], ctx, row);
+        V::landmarks(prior, heads.landms.data + 10 * std::size_t(p), ctx, row + 5);
+      } else {
+        decode_box_scaled(prior, row_ref(heads.loc, p), e[2 * j], e[2 * j + 1], ctx, row);
+        decode_landmarks(prior, row_ref(heads.landms, p), ctx, row + 5);
+      }
+      row[4] = cand_score[c];
+      if (!V::all_finite(row)) continue;
+      out.x1[m] = row[0], out.y1[m] = row[1], out.x2[m] = row[2], out.y2[m] = row[3];
+      out.prior[m] = p;
+      ++m;
+    }
   }
   return m;
 }
