@@ -3,8 +3,8 @@
 
 Run the benchmark with repetitions and aggregates, e.g.
 
-    facepost_bench --benchmark_min_time=0.04 --benchmark_repetitions=5 \\
-        --benchmark_report_aggregates_only=true \\
+    facepost_bench --benchmark_min_time=0.05 --benchmark_repetitions=9 \\
+        --benchmark_enable_random_interleaving=true --benchmark_report_aggregates_only=true \\
         --benchmark_out_format=json --benchmark_out=bench.json
     /usr/bin/python3 tools/bench_report.py bench.json --markdown bench.md --plot bench.png
 
