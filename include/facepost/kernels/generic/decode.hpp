@@ -1,9 +1,10 @@
 // facepost/kernels/generic/decode.hpp - decode of the ranked candidates, written once over V.
 //
 // V provides, for contiguous rows:
-//   V::box(prior, loc_row, ctx, out4)        x1 y1 x2 y2 in original-image pixels
-//   V::landmarks(prior, lm_row, ctx, out10)  lx0 ly0 ... lx4 ly4
-//   V::all_finite(row15)                     every value of a detection row is finite
+//   V::exp_block(in, out)                      exp_f32 of V::exp_lanes values
+//   V::box(prior, loc_row, ew, eh, ctx, out4)  x1 y1 x2 y2 in original-image pixels
+//   V::landmarks(prior, lm_row, ctx, out10)    lx0 ly0 ... lx4 ly4
+//   V::all_finite(row15)                       every value of a detection row is finite
 // with exactly the operations (and roundings) of decode_box / decode_landmarks in decode.hpp:
 // SIMD lanes compute the same IEEE operations in the same order, so every backend writes the
 // same bits (exp included: facepost's own, detail/expf.hpp).
