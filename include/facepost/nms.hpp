@@ -142,10 +142,13 @@ struct NmsGrid {
     min_x = x0, min_y = y0;
     const double w = x1 - x0, h = y1 - y0;
     const double budget = double(NmsWorkspace::level0_budget(b.size));
-    // Level 0 cells: twice the smallest box or more, few enough for the budget on each axis and
-    // in total. Cells of 2x rather than 1x the box size give each query fewer, longer runs of
-    // slots: measured 4% (1920x1080 crowd) to 20% (crowd_rfb_long640) less NMS time.
-    double c0 = 2.0 * std::max({emin + 2.0, std::sqrt(w * h / budget), std::max(w, h) / budget, 1.0});
+    // Level 0 cells: no smaller than the smallest box times the backend's nms_cell_scale, few
+    // enough for the budget on each axis and in total. Wide SIMD kernels test 8 or 16 slots per
+    // step, so cells twice the box size (fewer, longer runs per query) cost AVX-512 4% (1920x1080
+    // crowd) to 20% (crowd_rfb_long640) less NMS time; the scalar kernels pay per slot and
+    // measured up to 30% more with them.
+    double c0 = kernels::active::Simd::nms_cell_scale *
+                std::max({emin + 2.0, std::sqrt(w * h / budget), std::max(w, h) / budget, 1.0});
     levels = 0;
     std::size_t cells = 0;
     for (double c = c0;; c *= 2.0) {

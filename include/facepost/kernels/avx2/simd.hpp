@@ -60,6 +60,8 @@ inline __m256d exp_f64x4(__m256d x) noexcept {
 
 struct Simd : BoxDecode128 {
   static constexpr std::size_t rows = 8;
+  /// NMS grid cells per smallest box (nms.hpp): eight slots per step favour larger cells.
+  static constexpr double nms_cell_scale = 2.0;
   static constexpr std::size_t exp_lanes = 8;
   static void exp_block(const float* in, float* out) noexcept {
     const __m128 lo = _mm256_cvtpd_ps(exp_f64x4(_mm256_cvtps_pd(_mm_loadu_ps(in))));

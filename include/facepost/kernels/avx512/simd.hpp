@@ -35,6 +35,8 @@ inline __m512d exp_f64x8(__m512d x) noexcept {
 
 struct Simd : avx2::BoxDecode128 {
   static constexpr std::size_t rows = 16;
+  /// NMS grid cells per smallest box (nms.hpp): sixteen slots per step favour larger cells.
+  static constexpr double nms_cell_scale = 2.0;
   static constexpr std::size_t exp_lanes = 16;
   static void exp_block(const float* in, float* out) noexcept {
     const __m256 lo = _mm512_cvtpd_ps(exp_f64x8(_mm512_cvtps_pd(_mm256_loadu_ps(in))));

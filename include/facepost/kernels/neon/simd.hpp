@@ -36,6 +36,9 @@ inline float64x2_t exp_f64x2(float64x2_t x) noexcept {
 
 struct Simd {
   static constexpr std::size_t rows = 8;
+  /// NMS grid cells per smallest box (nms.hpp); not measured on hardware for NEON, so the
+  /// scalar kernels' choice.
+  static constexpr double nms_cell_scale = 1.0;
   static constexpr std::size_t exp_lanes = 4;
   static void exp_block(const float* in, float* out) noexcept {
     const float32x4_t x = vld1q_f32(in);

@@ -15,6 +15,8 @@ namespace scalar {
 
 struct Simd : generic::ScalarDecode {
   static constexpr std::size_t rows = 8;  // unrolled: eight rows per step, one mask
+  /// NMS grid cells per smallest box (nms.hpp): one slot per step favours small cells.
+  static constexpr double nms_cell_scale = 1.0;
   static std::uint32_t face_mask(const float* conf, float t) noexcept {
     const float inf = std::numeric_limits<float>::infinity();
     std::uint32_t m = 0;
