@@ -184,6 +184,9 @@ struct NmsGrid {
   std::int64_t cell_y(const Level& l, double y) const noexcept { return cell_index((y - min_y) * l.inv_cell, l.gy); }
 };
 
+/// Areas at least this far from underflow keep the relative rounding bounds of the pruning.
+constexpr float kNmsMinBoundedArea = 1e-30f;
+
 /// False when no box with an area in [lo, hi] can suppress a box of area `a`. In exact
 /// arithmetic IoU <= smaller area / larger area (inter <= both areas, union >= both); computed,
 /// the union fl(fl(a + b) - inter) can fall an ulp below the larger area, so the computed IoU
@@ -191,8 +194,7 @@ struct NmsGrid {
 /// ratio is compared with the threshold lowered by 1e-5 relative, and only for areas far from
 /// underflow, where relative rounding bounds hold.
 inline bool size_can_suppress(float lo, float hi, float a, float t) noexcept {
-  constexpr float kMinArea = 1e-30f;
-  if (!(lo >= kMinArea && a >= kMinArea)) return true;
+  if (!(lo >= kNmsMinBoundedArea && a >= kNmsMinBoundedArea)) return true;
   const float t_low = t * (1.f - 1e-5f);
   if (hi < a) return !(hi / a <= t_low);
   if (lo > a) return !(a / lo <= t_low);
@@ -269,7 +271,7 @@ std::size_t nms_grid(const BoxesSoA& b, SuppressionTest test, std::size_t max_ke
       const double one = C == IouConvention::legacy_pixel ? 1.0 : 0.0;
       const double wq = double(box[2]) - double(box[0]) + one, hq = double(box[3]) - double(box[1]) + one;
       // An infinite area can make the union inf - inf: NaN, which legacy counts as suppression.
-      if (!brute_force && wq > 0 && hq > 0 && area >= 1e-30f && area < std::numeric_limits<float>::infinity()) {
+      if (!brute_force && wq > 0 && hq > 0 && area >= kNmsMinBoundedArea && area < std::numeric_limits<float>::infinity()) {
         const double t_low = double(t_size) * (1.0 - 1e-5);
         const double mx = std::fabs(double(box[0])) + std::fabs(double(box[2])) + wq;
         const double my = std::fabs(double(box[1])) + std::fabs(double(box[3])) + hq;
