@@ -254,8 +254,8 @@ struct StageData {
   std::size_t candidates = 0, ranked = 0, decoded = 0, kept = 0;
   facepost::RankWorkspace rank_ws;
 
-  facepost::kernels::generic::DecodedCandidates decode_out() {
-    facepost::kernels::generic::DecodedCandidates out{};
+  facepost::kernels::DecodedCandidates decode_out() {
+    facepost::kernels::DecodedCandidates out{};
     out.rows = rows.data();
     out.x1 = x1.data(), out.y1 = y1.data(), out.x2 = x2.data(), out.y2 = y2.data();
     out.prior = prior.data();
@@ -283,7 +283,7 @@ StageData& stage_data(const Case& c) {
   const facepost::HeadOutputs heads = f.heads();
   s.candidates = facepost::filter_scores(heads.conf, p.score_threshold, p.score_format, s.index.data(), s.score.data());
   s.ranked = facepost::rank_candidates_radix(s.score.data(), s.candidates, p.top_k, s.order.data(), s.rank_ws);
-  s.decoded = facepost::kernels::active::Kernels::decode_ranked(heads, s.grid.data(), s.ctx, s.order.data(), s.ranked,
+  s.decoded = facepost::active_kernels().decode_ranked(heads, s.grid.data(), s.ctx, s.order.data(), s.ranked,
                                                         s.index.data(), s.score.data(), s.decode_out());
   std::vector<std::uint32_t> keep(s.decoded + 1);
   facepost::NmsWorkspace ws;
@@ -350,7 +350,7 @@ void bench_stage(benchmark::State& st, const Case& c, Stage stage) {
     }
     case Stage::decode: {
       for (auto _ : st) {
-        kept = facepost::kernels::active::Kernels::decode_ranked(heads, s.grid.data(), s.ctx, s.order.data(), s.ranked,
+        kept = facepost::active_kernels().decode_ranked(heads, s.grid.data(), s.ctx, s.order.data(), s.ranked,
                                                          s.index.data(), s.score.data(), s.decode_out());
         benchmark::DoNotOptimize(s.rows.data());
         benchmark::ClobberMemory();

@@ -11,7 +11,7 @@
 
 namespace {
 
-using facepost::kernels::generic::DecodedCandidates;
+using facepost::kernels::DecodedCandidates;
 
 struct Candidates {
   std::vector<std::uint32_t> index;
@@ -32,11 +32,11 @@ bool same_bits(const float* a, const float* b, std::size_t n) { return n == 0 ||
 
 void check_stages(const facepost::HeadOutputs& heads, const float* priors, const facepost::DecodeContext& ctx,
                   const std::vector<float>& conf, float t) {
-  namespace active = facepost::kernels::active;
-  namespace scalar = facepost::kernels::scalar;
+  const facepost::kernels::KernelTable& active = facepost::active_kernels();
+  const facepost::kernels::KernelTable& scalar = facepost::kernels::scalar::kTable;
   for (bool logits : {false, true}) {
-    const Candidates a = logits ? run_filter(active::Kernels::filter_logits, conf, t) : run_filter(active::Kernels::filter_probabilities, conf, t);
-    const Candidates s = logits ? run_filter(scalar::Kernels::filter_logits, conf, t) : run_filter(scalar::Kernels::filter_probabilities, conf, t);
+    const Candidates a = logits ? run_filter(active.filter_logits, conf, t) : run_filter(active.filter_probabilities, conf, t);
+    const Candidates s = logits ? run_filter(scalar.filter_logits, conf, t) : run_filter(scalar.filter_probabilities, conf, t);
     REQUIRE(a.index == s.index);
     REQUIRE(same_bits(a.score.data(), s.score.data(), a.score.size()));
 
@@ -51,8 +51,8 @@ void check_stages(const facepost::HeadOutputs& heads, const float* priors, const
         return {rows.data(), x1.data(), y1.data(), x2.data(), y2.data(), prior.data()};
       }
     } oa(n), os(n);
-    const std::size_t ka = active::Kernels::decode_ranked(heads, priors, ctx, order.data(), n, a.index.data(), a.score.data(), oa.view());
-    const std::size_t ks = scalar::Kernels::decode_ranked(heads, priors, ctx, order.data(), n, s.index.data(), s.score.data(), os.view());
+    const std::size_t ka = active.decode_ranked(heads, priors, ctx, order.data(), n, a.index.data(), a.score.data(), oa.view());
+    const std::size_t ks = scalar.decode_ranked(heads, priors, ctx, order.data(), n, s.index.data(), s.score.data(), os.view());
     REQUIRE(ka == ks);
     REQUIRE(same_bits(oa.rows.data(), os.rows.data(), 15 * ka));
     REQUIRE(std::equal(oa.prior.begin(), oa.prior.begin() + long(ka), os.prior.begin()));

@@ -8,8 +8,8 @@
 #include <random>
 #include <vector>
 
-#include "facepost/backend.hpp"
-#include "facepost/detail/expf.hpp"
+#include "facepost/dispatch.hpp"
+#include "facepost/arith/arith.hpp"
 
 namespace {
 
@@ -34,9 +34,9 @@ TEST_CASE("expf: scalar and SIMD give the same bits", "[expf]") {
                             std::numeric_limits<float>::denorm_min(), 3e38f, -3e38f};
   for (std::size_t i = 0; i < sizeof specials / sizeof *specials; ++i) in[i * 5] = specials[i];
   std::vector<float> simd(in.size());
-  facepost::kernels::generic::exp_batch<facepost::kernels::active::Simd>(in.data(), simd.data(), in.size());
+  facepost::active_kernels().exp_batch(in.data(), simd.data(), in.size());
   for (std::size_t i = 0; i < in.size(); ++i) {
-    const float scalar = facepost::detail::exp_f32(in[i]);
+    const float scalar = facepost::arith::exp_f32(in[i]);
     INFO("x = " << in[i] << " (" << facepost::backend_name() << ")");
     if (std::isnan(scalar)) {
       CHECK(std::isnan(simd[i]));
@@ -55,14 +55,14 @@ TEST_CASE("expf: within one ulp of exp computed in double", "[expf]") {
   std::size_t off_by_one = 0;
   for (int i = 0; i < 200000; ++i) {
     const float x = i < 100000 ? u(rng) : std::ldexp(u(rng), -20);
-    const float got = facepost::detail::exp_f32(x), want = float(std::exp(double(x)));
+    const float got = facepost::arith::exp_f32(x), want = float(std::exp(double(x)));
     const float d = ulp_distance(got, want);
     REQUIRE(d <= 1.f);
     off_by_one += d > 0.f;
   }
   CHECK(off_by_one < 20);  // essentially correctly rounded
-  CHECK(facepost::detail::exp_f32(0.f) == 1.f);
-  CHECK(std::isinf(facepost::detail::exp_f32(89.f)));
-  CHECK(facepost::detail::exp_f32(-110.f) == 0.f);
-  CHECK(std::isnan(facepost::detail::exp_f32(std::numeric_limits<float>::quiet_NaN())));
+  CHECK(facepost::arith::exp_f32(0.f) == 1.f);
+  CHECK(std::isinf(facepost::arith::exp_f32(89.f)));
+  CHECK(facepost::arith::exp_f32(-110.f) == 0.f);
+  CHECK(std::isnan(facepost::arith::exp_f32(std::numeric_limits<float>::quiet_NaN())));
 }

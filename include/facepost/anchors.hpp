@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "facepost/error.hpp"
+#include "facepost/isa.hpp"
 
 namespace facepost {
 
@@ -23,8 +24,8 @@ struct Variance {
 struct InputSize {
   int width = 0;
   int height = 0;
-  friend bool operator==(InputSize a, InputSize b) { return a.width == b.width && a.height == b.height; }
-  friend bool operator!=(InputSize a, InputSize b) { return !(a == b); }
+  FACEPOST_ABI_TAG friend bool operator==(InputSize a, InputSize b) { return a.width == b.width && a.height == b.height; }
+  FACEPOST_ABI_TAG friend bool operator!=(InputSize a, InputSize b) { return !(a == b); }
 };
 
 /// Largest prior count facepost accepts: candidate indices are 32-bit.
@@ -46,10 +47,10 @@ struct AnchorConfig {
 
   /// Calls f(step, min_sizes pointer, count) for each level, in order.
   template <class F>
-  void for_each_level(F&& f) const {
+  FACEPOST_ABI_TAG void for_each_level(F&& f) const {
     for (const AnchorLevel& l : levels) f(l.step, l.min_sizes.data(), l.min_sizes.size());
   }
-  std::size_t num_levels() const noexcept { return levels.size(); }
+  FACEPOST_ABI_TAG std::size_t num_levels() const noexcept { return levels.size(); }
 };
 
 namespace presets {
@@ -70,10 +71,10 @@ struct anchors {
   static constexpr Variance variance{0.1f, 0.2f};
   static constexpr bool clip = false;
   template <class F>
-  static void for_each_level(F&& f) {
+  FACEPOST_ABI_TAG static void for_each_level(F&& f) {
     (f(Levels::step, Levels::min_sizes.data(), Levels::min_sizes.size()), ...);
   }
-  static constexpr std::size_t num_levels() noexcept { return sizeof...(Levels); }
+  FACEPOST_ABI_TAG static constexpr std::size_t num_levels() noexcept { return sizeof...(Levels); }
 };
 
 /// Pytorch_Retinaface cfg_mnet and cfg_re50 (same anchors).
@@ -86,6 +87,8 @@ using fd1m_slim = anchors<level<8, 10, 16, 24>, level<16, 32, 48>, level<32, 64,
 using fd1m_rfb = fd1m_slim;
 
 }  // namespace presets
+
+FACEPOST_ABI_BEGIN
 
 /// Turns a preset (or an AnchorConfig) into a runtime AnchorConfig.
 template <class Spec>
@@ -171,4 +174,5 @@ Status count_priors(const Spec& spec, InputSize in, std::size_t& count) noexcept
   return s;
 }
 
+FACEPOST_ABI_END
 }  // namespace facepost

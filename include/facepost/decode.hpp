@@ -1,22 +1,17 @@
-// facepost/decode.hpp - box and landmark decoding, rounded exactly as the reference.
-//
-// Reference (float32 throughout; each product rounded before the next add):
-//   cx = p.cx + l0*v0*p.w      w = p.w * exp(l2*v1)      x1 = cx - w/2    x2 = w + x1
-//   then x * W (input width), then (x - pad) / scale (the reference: x / resize).
-// exp is facepost's own (detail/expf.hpp): correctly rounded but for rare one-ulp cases, and the
-// same bits on every backend.
+// facepost/decode.hpp - box and landmark decoding of single rows (the formulas: arith/decode-inl.hpp;
+// the pipeline decodes its candidates with the SIMD kernels, kernels/generic/decode-inl.hpp).
 #pragma once
 
-#include <cmath>
 #include <cstddef>
 
 #include "facepost/anchors.hpp"
-#include "facepost/detail/exact.hpp"
-#include "facepost/detail/expf.hpp"
+#include "facepost/arith/arith.hpp"
+#include "facepost/isa.hpp"
 #include "facepost/params.hpp"
 #include "facepost/tensor.hpp"
 
 namespace facepost {
+FACEPOST_ABI_BEGIN
 
 /// Everything decode needs besides the prior and the regression row.
 struct DecodeContext {
@@ -28,38 +23,29 @@ struct DecodeContext {
   DecodeContext(InputSize in, Variance v, const ImageMapping& m)
       : input_width(float(in.width)), input_height(float(in.height)), variance(v), mapping(m) {}
 
-  /// Per-lane constants of an (x, y, x, y, ...) vector, for the SIMD decoders.
-  float size_xy(int lane) const noexcept { return lane & 1 ? input_height : input_width; }
-  float pad_xy(int lane) const noexcept { return lane & 1 ? mapping.pad_y : mapping.pad_x; }
-  float scale_xy(int lane) const noexcept { return lane & 1 ? mapping.scale_y : mapping.scale_x; }
-
-  /// Normalised x to original-image pixels: (x*W - pad) / scale.
+  /// Normalised x (y) to original-image pixels: (x*W - pad) / scale.
   float map_x(float x) const noexcept {
-    return (detail::mul(x, input_width) - mapping.pad_x) / mapping.scale_x;
+    return arith::to_image(x, input_width, mapping.pad_x, mapping.scale_x);
   }
   float map_y(float y) const noexcept {
-    return (detail::mul(y, input_height) - mapping.pad_y) / mapping.scale_y;
+    return arith::to_image(y, input_height, mapping.pad_y, mapping.scale_y);
   }
 };
 
-/// Decodes one box whose size factors ew = exp(l2*v1), eh = exp(l3*v1) are already computed
-/// (the SIMD kernels compute them in batches). `prior` is (cx, cy, w, h); loc(c) reads column c
-/// of the regression row. out = x1, y1, x2, y2 in original-image pixels.
+/// Decodes one box whose size factors ew = exp(l2*v1), eh = exp(l3*v1) are already computed.
+/// `prior` is (cx, cy, w, h); loc(c) reads column c of the regression row. out = x1, y1, x2, y2
+/// in original-image pixels.
 template <class Row>
 inline void decode_box_scaled(const float* prior, const Row& loc, float ew, float eh, const DecodeContext& ctx,
                               float* out) noexcept {
-  using detail::mul;
   const float v0 = ctx.variance.center;
-  const float cx = prior[0] + mul(mul(loc(0), v0), prior[2]);
-  const float cy = prior[1] + mul(mul(loc(1), v0), prior[3]);
-  const float w = detail::mul(prior[2], ew);  // later added to x1: keep it unfused
-  const float h = detail::mul(prior[3], eh);
-  const float x1 = cx - detail::opaque(w / 2.f);
-  const float y1 = cy - detail::opaque(h / 2.f);
+  float x1, x2, y1, y2;
+  arith::decode_corners(arith::decode_center(prior[0], loc(0), v0, prior[2]), arith::mul(prior[2], ew), x1, x2);
+  arith::decode_corners(arith::decode_center(prior[1], loc(1), v0, prior[3]), arith::mul(prior[3], eh), y1, y2);
   out[0] = ctx.map_x(x1);
   out[1] = ctx.map_y(y1);
-  out[2] = ctx.map_x(w + x1);
-  out[3] = ctx.map_y(h + y1);
+  out[2] = ctx.map_x(x2);
+  out[3] = ctx.map_y(y2);
 }
 
 /// Decodes one box: cx = p.cx + l0*v0*p.w, w = p.w * exp(l2*v1), x1 = cx - w/2, x2 = w + x1,
@@ -67,17 +53,17 @@ inline void decode_box_scaled(const float* prior, const Row& loc, float ew, floa
 template <class Row>
 inline void decode_box(const float* prior, const Row& loc, const DecodeContext& ctx, float* out) noexcept {
   const float v1 = ctx.variance.size;
-  decode_box_scaled(prior, loc, detail::exp_f32(loc(2) * v1), detail::exp_f32(loc(3) * v1), ctx, out);
+  decode_box_scaled(prior, loc, arith::exp_f32(arith::mul(loc(2), v1)), arith::exp_f32(arith::mul(loc(3), v1)), ctx,
+                    out);
 }
 
 /// Decodes five landmarks: out = lx0, ly0, ..., lx4, ly4 in original-image pixels.
 template <class Row>
 inline void decode_landmarks(const float* prior, const Row& lm, const DecodeContext& ctx, float* out) noexcept {
-  using detail::mul;
   const float v0 = ctx.variance.center;
   for (int k = 0; k < 5; ++k) {
-    out[2 * k] = ctx.map_x(prior[0] + mul(mul(lm(2 * k), v0), prior[2]));
-    out[2 * k + 1] = ctx.map_y(prior[1] + mul(mul(lm(2 * k + 1), v0), prior[3]));
+    out[2 * k] = ctx.map_x(arith::decode_center(prior[0], lm(2 * k), v0, prior[2]));
+    out[2 * k + 1] = ctx.map_y(arith::decode_center(prior[1], lm(2 * k + 1), v0, prior[3]));
   }
 }
 
@@ -103,4 +89,5 @@ inline void decode_all_landmarks(const TensorView& landms, const float* priors, 
     decode_landmarks(priors + 4 * r, row_ref(landms, r), ctx, out + 10 * r);
 }
 
+FACEPOST_ABI_END
 }  // namespace facepost

@@ -6,6 +6,8 @@
 
 #include <Eigen/Core>
 
+#include "facepost/isa.hpp"
+
 namespace facepost {
 
 /// Columns of a detection row: x1 y1 x2 y2 score lx0 ly0 ... lx4 ly4.
@@ -14,13 +16,13 @@ constexpr std::size_t kDetectionCols = 15;
 /// One detection, read in place.
 struct DetectionRef {
   const float* row;
-  float x1() const noexcept { return row[0]; }
-  float y1() const noexcept { return row[1]; }
-  float x2() const noexcept { return row[2]; }
-  float y2() const noexcept { return row[3]; }
-  float score() const noexcept { return row[4]; }
-  float landmark_x(int k) const noexcept { return row[5 + 2 * k]; }
-  float landmark_y(int k) const noexcept { return row[6 + 2 * k]; }
+  FACEPOST_ABI_TAG float x1() const noexcept { return row[0]; }
+  FACEPOST_ABI_TAG float y1() const noexcept { return row[1]; }
+  FACEPOST_ABI_TAG float x2() const noexcept { return row[2]; }
+  FACEPOST_ABI_TAG float y2() const noexcept { return row[3]; }
+  FACEPOST_ABI_TAG float score() const noexcept { return row[4]; }
+  FACEPOST_ABI_TAG float landmark_x(int k) const noexcept { return row[5 + 2 * k]; }
+  FACEPOST_ABI_TAG float landmark_y(int k) const noexcept { return row[6 + 2 * k]; }
 };
 
 using DetectionMatrix = Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, 15, Eigen::RowMajor>>;
@@ -30,17 +32,17 @@ using DetectionMatrix = Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, 15
 class Detections {
  public:
   Detections() = default;
-  Detections(const float* rows, const std::uint32_t* prior_index, std::size_t count) noexcept
+  FACEPOST_ABI_TAG Detections(const float* rows, const std::uint32_t* prior_index, std::size_t count) noexcept
       : rows_(rows), prior_index_(prior_index), count_(count) {}
 
-  std::size_t size() const noexcept { return count_; }
-  bool empty() const noexcept { return count_ == 0; }
-  const float* data() const noexcept { return rows_; }
-  DetectionRef operator[](std::size_t i) const noexcept { return DetectionRef{rows_ + kDetectionCols * i}; }
+  FACEPOST_ABI_TAG std::size_t size() const noexcept { return count_; }
+  FACEPOST_ABI_TAG bool empty() const noexcept { return count_ == 0; }
+  FACEPOST_ABI_TAG const float* data() const noexcept { return rows_; }
+  FACEPOST_ABI_TAG DetectionRef operator[](std::size_t i) const noexcept { return DetectionRef{rows_ + kDetectionCols * i}; }
   /// Index of the prior (row of the input tensors) each detection came from.
-  std::uint32_t prior_index(std::size_t i) const noexcept { return prior_index_[i]; }
+  FACEPOST_ABI_TAG std::uint32_t prior_index(std::size_t i) const noexcept { return prior_index_[i]; }
   /// The rows as an Eigen [K,15] map.
-  DetectionMatrix matrix() const noexcept { return DetectionMatrix(rows_, Eigen::Index(count_), 15); }
+  FACEPOST_ABI_TAG DetectionMatrix matrix() const noexcept { return DetectionMatrix(rows_, Eigen::Index(count_), 15); }
 
  private:
   const float* rows_ = nullptr;

@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "facepost/isa.hpp"
+
 namespace facepost {
 
 /// What went wrong. Every rejected input maps to exactly one code.
@@ -26,6 +28,7 @@ enum class Errc {
   device_error,          ///< a CUDA call failed (the message names the call and the CUDA error)
 };
 
+FACEPOST_ABI_BEGIN
 inline const char* errc_name(Errc c) noexcept {
   switch (c) {
     case Errc::ok: return "ok";
@@ -45,14 +48,15 @@ inline const char* errc_name(Errc c) noexcept {
   }
   return "unknown";
 }
+FACEPOST_ABI_END
 
 /// Result of a no-throw call: a code and a message naming the problem.
 /// Holds its message inline, so producing one never allocates.
 class Status {
  public:
-  Status() noexcept { message_[0] = '\0'; }
+  FACEPOST_ABI_TAG Status() noexcept { message_[0] = '\0'; }
 
-  static Status failure(Errc code, const char* fmt, ...) noexcept
+  FACEPOST_ABI_TAG static Status failure(Errc code, const char* fmt, ...) noexcept
 #if defined(__GNUC__)
       __attribute__((format(printf, 2, 3)))
 #endif
@@ -66,10 +70,10 @@ class Status {
     return s;
   }
 
-  bool ok() const noexcept { return code_ == Errc::ok; }
-  explicit operator bool() const noexcept { return ok(); }
-  Errc code() const noexcept { return code_; }
-  const char* message() const noexcept { return message_; }
+  FACEPOST_ABI_TAG bool ok() const noexcept { return code_ == Errc::ok; }
+  FACEPOST_ABI_TAG explicit operator bool() const noexcept { return ok(); }
+  FACEPOST_ABI_TAG Errc code() const noexcept { return code_; }
+  FACEPOST_ABI_TAG const char* message() const noexcept { return message_; }
 
  private:
   Errc code_ = Errc::ok;
@@ -79,17 +83,19 @@ class Status {
 /// Thrown by the throwing API; carries the same code and message as Status.
 class Error : public std::invalid_argument {
  public:
-  Error(Errc code, const std::string& message) : std::invalid_argument(message), code_(code) {}
-  explicit Error(const Status& s) : Error(s.code(), s.message()) {}
-  Errc code() const noexcept { return code_; }
+  FACEPOST_ABI_TAG Error(Errc code, const std::string& message) : std::invalid_argument(message), code_(code) {}
+  FACEPOST_ABI_TAG explicit Error(const Status& s) : Error(s.code(), s.message()) {}
+  FACEPOST_ABI_TAG Errc code() const noexcept { return code_; }
 
  private:
   Errc code_;
 };
 
+FACEPOST_ABI_BEGIN
 /// Throws Error if s is a failure.
 inline void throw_if_error(const Status& s) {
   if (!s.ok()) throw Error(s);
 }
+FACEPOST_ABI_END
 
 }  // namespace facepost

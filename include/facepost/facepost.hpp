@@ -2,14 +2,16 @@
 #pragma once
 
 #include "facepost/anchors.hpp"
-#include "facepost/backend.hpp"
 #include "facepost/decode.hpp"
+#include "facepost/dispatch.hpp"
 #include "facepost/detections.hpp"
 #include "facepost/error.hpp"
 #include "facepost/filter.hpp"
 #include "facepost/iou.hpp"
+#include "facepost/isa.hpp"
 #include "facepost/nms.hpp"
 #include "facepost/params.hpp"
+#include "facepost/pipeline.hpp"
 #include "facepost/postprocessor.hpp"
 #include "facepost/priors.hpp"
 #include "facepost/rank.hpp"

@@ -5,6 +5,7 @@
 #include <cstddef>
 
 #include "facepost/error.hpp"
+#include "facepost/isa.hpp"
 
 namespace facepost {
 
@@ -30,13 +31,14 @@ struct Params {
   std::size_t keep_top_k = 750;   ///< detections kept after NMS; 0 = all
 
   /// Everything unlimited (top_k and keep_top_k off), other values unchanged.
-  Params& unlimited() noexcept {
+  FACEPOST_ABI_TAG Params& unlimited() noexcept {
     top_k = 0;
     keep_top_k = 0;
     return *this;
   }
 };
 
+FACEPOST_ABI_BEGIN
 inline Status validate_params(const Params& p) noexcept {
   if (!(p.score_threshold >= 0.f && p.score_threshold <= 1.f))
     return Status::failure(Errc::bad_threshold, "score threshold %g is outside [0, 1]", double(p.score_threshold));
@@ -48,6 +50,7 @@ inline Status validate_params(const Params& p) noexcept {
     return Status::failure(Errc::bad_argument, "unknown IoU convention %d", int(p.iou));
   return Status{};
 }
+FACEPOST_ABI_END
 
 /// Maps network-input pixels to original-image pixels: out = (in - pad) / scale, per axis.
 /// The reference `resize` factor is scale = resize, pad = 0 (bit-identical to `x / resize`).
@@ -58,19 +61,19 @@ struct ImageMapping {
   float image_width = 0.f, image_height = 0.f;
 
   /// The reference: the input is the original resized by `r` (input = original x r).
-  static ImageMapping resize(float r) noexcept { return ImageMapping{r, r, 0.f, 0.f}; }
+  FACEPOST_ABI_TAG static ImageMapping resize(float r) noexcept { return ImageMapping{r, r, 0.f, 0.f}; }
   /// Letterbox: the original scaled by (sx, sy), then padded by (px, py) at the left/top.
-  static ImageMapping letterbox(float sx, float sy, float px, float py) noexcept {
+  FACEPOST_ABI_TAG static ImageMapping letterbox(float sx, float sy, float px, float py) noexcept {
     return ImageMapping{sx, sy, px, py};
   }
   /// Letterbox of an original of size ow x oh into a network input of iw x ih: one scale that
   /// fits the image, centred padding (pad = (input - scaled) / 2).
-  static ImageMapping letterbox_fit(int ow, int oh, int iw, int ih) noexcept {
+  FACEPOST_ABI_TAG static ImageMapping letterbox_fit(int ow, int oh, int iw, int ih) noexcept {
     const float s = std::fmin(float(iw) / float(ow), float(ih) / float(oh));
     return ImageMapping{s, s, (float(iw) - float(ow) * s) * 0.5f, (float(ih) - float(oh) * s) * 0.5f};
   }
   /// Clamp detections (boxes and landmarks) to the original image; applied after NMS.
-  ImageMapping& clip_to(float width, float height) noexcept {
+  FACEPOST_ABI_TAG ImageMapping& clip_to(float width, float height) noexcept {
     clip = true;
     image_width = width;
     image_height = height;
@@ -78,6 +81,7 @@ struct ImageMapping {
   }
 };
 
+FACEPOST_ABI_BEGIN
 inline Status validate_mapping(const ImageMapping& m) noexcept {
   if (!(std::isfinite(m.scale_x) && m.scale_x > 0.f && std::isfinite(m.scale_y) && m.scale_y > 0.f))
     return Status::failure(Errc::bad_mapping, "mapping scale (%g, %g) must be finite and positive", double(m.scale_x),
@@ -92,4 +96,5 @@ inline Status validate_mapping(const ImageMapping& m) noexcept {
   return Status{};
 }
 
+FACEPOST_ABI_END
 }  // namespace facepost

@@ -6,6 +6,7 @@
 #include <new>
 #include <vector>
 
+#include "facepost/isa.hpp"
 #include "facepost/anchors.hpp"
 #include "facepost/decode.hpp"
 #include "facepost/detections.hpp"
@@ -16,6 +17,7 @@
 #include "facepost/workspace.hpp"
 
 namespace facepost {
+FACEPOST_ABI_BEGIN
 
 namespace detail {
 
@@ -174,4 +176,5 @@ class BasicBatchPostprocessor {
 
 using BatchPostprocessor = BasicBatchPostprocessor<AnchorConfig>;
 
+FACEPOST_ABI_END
 }  // namespace facepost

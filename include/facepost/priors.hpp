@@ -7,10 +7,12 @@
 
 #include <Eigen/Core>
 
+#include "facepost/isa.hpp"
 #include "facepost/anchors.hpp"
 #include "facepost/error.hpp"
 
 namespace facepost {
+FACEPOST_ABI_BEGIN
 
 /// Priors as an [N,4] row-major view: cx, cy, w, h, normalised to the input size.
 using PriorsView = Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, 4, Eigen::RowMajor>>;
@@ -99,4 +101,5 @@ class PriorGrid {
   bool built_ = false;
 };
 
+FACEPOST_ABI_END
 }  // namespace facepost

@@ -6,9 +6,11 @@
 #include <cstdint>
 #include <cstring>
 
+#include "facepost/isa.hpp"
 #include "facepost/detail/buffer.hpp"
 
 namespace facepost {
+FACEPOST_ABI_BEGIN
 
 /// Writes into `order` the positions 0..n-1 of the candidates sorted by descending score, ties
 /// broken by ascending prior index (deterministic); keeps only the best `top_k` (0 = all).
@@ -102,4 +104,5 @@ inline std::size_t rank_candidates_radix(const float* score, std::size_t n, std:
   return k;
 }
 
+FACEPOST_ABI_END
 }  // namespace facepost

@@ -5,17 +5,15 @@
 #include <cmath>
 #include <limits>
 
-#include "facepost/detail/expf.hpp"
+#include "facepost/arith/arith.hpp"
+#include "facepost/isa.hpp"
 
 namespace facepost {
+FACEPOST_ABI_BEGIN
 
 /// Face probability from two-class logits, as a float32 softmax computes it (max subtracted),
 /// with facepost's exp so that every backend (CUDA included) gives the same bits.
-inline float softmax_face(float l0, float l1) noexcept {
-  const float m = l0 > l1 ? l0 : l1;
-  const float e0 = detail::exp_f32(l0 - m), e1 = detail::exp_f32(l1 - m);
-  return e1 / (e0 + e1);
-}
+using arith::softmax_face;
 
 /// Logit-space cut below which no row can pass `p > t`, with a margin that covers the float32
 /// rounding of exp and the division; rows above it get their softmax computed exactly.
@@ -28,4 +26,5 @@ inline float logit_prefilter_cut(float t) noexcept {
   return static_cast<float>(logit - margin);
 }
 
+FACEPOST_ABI_END
 }  // namespace facepost

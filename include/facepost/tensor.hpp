@@ -8,6 +8,7 @@
 #include <Eigen/Core>
 
 #include "facepost/error.hpp"
+#include "facepost/isa.hpp"
 
 namespace facepost {
 
@@ -22,37 +23,38 @@ struct TensorView {
 
   TensorView() = default;
   /// Contiguous row-major [rows, cols].
-  TensorView(const float* d, std::size_t r, std::size_t c) noexcept
+  FACEPOST_ABI_TAG TensorView(const float* d, std::size_t r, std::size_t c) noexcept
       : data(d), rows(r), cols(c), row_stride(static_cast<std::ptrdiff_t>(c)), col_stride(1) {}
-  TensorView(const float* d, std::size_t r, std::size_t c, std::ptrdiff_t rs, std::ptrdiff_t cs) noexcept
+  FACEPOST_ABI_TAG TensorView(const float* d, std::size_t r, std::size_t c, std::ptrdiff_t rs, std::ptrdiff_t cs) noexcept
       : data(d), rows(r), cols(c), row_stride(rs), col_stride(cs) {}
 
   /// Any Eigen dense expression with direct access (Matrix, Map, Block, Ref), e.g. an
   /// Eigen::Map over an inference engine's output buffer.
   template <class Derived>
-  static TensorView from_eigen(const Eigen::DenseBase<Derived>& m) noexcept {
+  FACEPOST_ABI_TAG static TensorView from_eigen(const Eigen::DenseBase<Derived>& m) noexcept {
     const Derived& d = m.derived();
     const bool row_major = Derived::IsRowMajor;
     return TensorView(d.data(), std::size_t(d.rows()), std::size_t(d.cols()),
                       row_major ? d.outerStride() : d.innerStride(), row_major ? d.innerStride() : d.outerStride());
   }
 
-  bool contiguous() const noexcept {
+  FACEPOST_ABI_TAG bool contiguous() const noexcept {
     return col_stride == 1 && (rows <= 1 || row_stride == static_cast<std::ptrdiff_t>(cols));
   }
-  float operator()(std::size_t r, std::size_t c) const noexcept {
+  FACEPOST_ABI_TAG float operator()(std::size_t r, std::size_t c) const noexcept {
     return data[static_cast<std::ptrdiff_t>(r) * row_stride + static_cast<std::ptrdiff_t>(c) * col_stride];
   }
-  const float* row(std::size_t r) const noexcept { return data + static_cast<std::ptrdiff_t>(r) * row_stride; }
+  FACEPOST_ABI_TAG const float* row(std::size_t r) const noexcept { return data + static_cast<std::ptrdiff_t>(r) * row_stride; }
 
   /// The same memory as an Eigen map (no copy).
-  Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>, 0,
+  FACEPOST_ABI_TAG Eigen::Map<const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>, 0,
              Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>>
   eigen() const noexcept {
     return {data, Eigen::Index(rows), Eigen::Index(cols), Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>(row_stride, col_stride)};
   }
 };
 
+FACEPOST_ABI_BEGIN
 /// Views a contiguous C-order tensor of shape [N, C] or [1, N, C] (what RetinaFace exports
 /// produce) as [N, C]. Fails on any other rank or a batch dimension other than 1.
 inline Status view_tensor(const float* data, std::initializer_list<std::int64_t> shape, const char* name,
@@ -70,6 +72,7 @@ inline Status view_tensor(const float* data, std::initializer_list<std::int64_t>
   out = TensorView(data, std::size_t(n), std::size_t(c));
   return Status{};
 }
+FACEPOST_ABI_END
 
 /// The three heads of a RetinaFace-family detector for one frame.
 struct HeadOutputs {
@@ -78,6 +81,7 @@ struct HeadOutputs {
   TensorView landms;  ///< [N,10] landmark regressions (5 x (dx, dy))
 };
 
+FACEPOST_ABI_BEGIN
 /// Checks that the three heads are non-empty, have 4 / 2 / 10 columns, agree on the row count,
 /// and that this count equals the number of priors.
 inline Status validate_heads(const HeadOutputs& h, std::size_t num_priors) noexcept {
@@ -104,4 +108,5 @@ inline Status validate_heads(const HeadOutputs& h, std::size_t num_priors) noexc
   return Status{};
 }
 
+FACEPOST_ABI_END
 }  // namespace facepost

@@ -245,12 +245,12 @@ TEST_CASE("cuda host: ranking keys sort like rank_candidates, ties by prior inde
   }
 }
 
-TEST_CASE("cuda host: exp, step for step, gives facepost::detail::exp_f32's bits", "[host]") {
+TEST_CASE("cuda host: exp, step for step, gives facepost::arith::exp_f32's bits", "[host]") {
   // The host side runs the very code the device runs (with the IEEE double intrinsics replaced
   // by the same unfused host operations), so this pins the port to the CPU's exp.
   std::size_t checked = 0;
   auto check = [&](float x) {
-    const float want = facepost::detail::exp_f32(x), got = k::exp_f32(x);
+    const float want = facepost::arith::exp_f32(x), got = k::exp_f32(x);
     if (!(cuda_reference::same_bits(want, got) || (std::isnan(want) && std::isnan(got)))) {
       INFO("x = " << x);
       REQUIRE(cuda_reference::same_bits(want, got));

@@ -4,7 +4,10 @@
 #include <cstddef>
 #include <memory>
 
+#include "facepost/isa.hpp"
+
 namespace facepost {
+FACEPOST_ABI_BEGIN
 namespace detail {
 
 /// A grow-only array of trivial T left uninitialised: reserving buffers sized for every prior
@@ -30,4 +33,5 @@ class Buffer {
 };
 
 }  // namespace detail
+FACEPOST_ABI_END
 }  // namespace facepost

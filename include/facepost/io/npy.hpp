@@ -11,9 +11,11 @@
 #include <string>
 #include <vector>
 
+#include "facepost/isa.hpp"
 #include "facepost/error.hpp"
 
 namespace facepost {
+FACEPOST_ABI_BEGIN
 namespace io {
 
 /// A float32 array in C (row-major) order.
@@ -221,4 +223,5 @@ inline Status write_npy(const std::string& path, const float* data, const std::v
 }
 
 }  // namespace io
+FACEPOST_ABI_END
 }  // namespace facepost

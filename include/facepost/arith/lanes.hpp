@@ -1,0 +1,159 @@
+// facepost/arith/lanes.hpp - the op layer every backend computes with, on scalar lanes (float,
+// double, bool masks) for the host and for CUDA devices.
+//
+// facepost's float32 results equal the references' bit for bit because every operation rounds
+// where numpy / torch round it. The lane operations below are the only way the arithmetic files
+// (arith/*-inl.hpp) compute; each SIMD instruction set defines the same operations on its vector
+// types (kernels/<isa>/lanes.hpp), and CUDA device code takes the branches marked
+// FACEPOST_DEVICE_CODE (IEEE round-to-nearest intrinsics, which nvcc never contracts).
+//   add sub mul div     one IEEE operation each; mul and div are never fused with a following
+//                       add (detail::opaque), whatever the host's -ffp-contract
+//   max_ref min_ref     the references' a > b ? a : b and a < b ? a : b (x86 maxps/minps order;
+//                       NaN and signed-zero cases included)
+//   gt lt le nle        comparisons giving a mask; nle(a, b) = !(a <= b) (true on NaN)
+//   select              mask ? a : b, lane by lane
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+
+#include "facepost/detail/exact.hpp"
+#include "facepost/isa.hpp"
+
+// True in code compiled for a CUDA device (and in the CPU execution harness of the CUDA kernels).
+#if defined(__CUDA_ARCH__) || defined(FACEPOST_CUDA_EMULATION)
+#define FACEPOST_DEVICE_CODE 1
+#endif
+
+namespace facepost {
+FACEPOST_ABI_BEGIN
+namespace lanes {
+
+FACEPOST_HD FACEPOST_INLINE float add(float a, float b) noexcept {
+#if defined(FACEPOST_DEVICE_CODE)
+  return __fadd_rn(a, b);
+#else
+  return a + b;
+#endif
+}
+FACEPOST_HD FACEPOST_INLINE float sub(float a, float b) noexcept {
+#if defined(FACEPOST_DEVICE_CODE)
+  return __fsub_rn(a, b);
+#else
+  return a - b;
+#endif
+}
+FACEPOST_HD FACEPOST_INLINE float mul(float a, float b) noexcept {
+#if defined(FACEPOST_DEVICE_CODE)
+  return __fmul_rn(a, b);
+#else
+  return detail::opaque(a * b);
+#endif
+}
+FACEPOST_HD FACEPOST_INLINE float div(float a, float b) noexcept {
+#if defined(FACEPOST_DEVICE_CODE)
+  return __fdiv_rn(a, b);
+#else
+  return detail::opaque(a / b);  // x / 2 may become x * 0.5: keep it from fusing with an add
+#endif
+}
+FACEPOST_HD FACEPOST_INLINE double add(double a, double b) noexcept {
+#if defined(FACEPOST_DEVICE_CODE)
+  return __dadd_rn(a, b);
+#else
+  return a + b;
+#endif
+}
+FACEPOST_HD FACEPOST_INLINE double sub(double a, double b) noexcept {
+#if defined(FACEPOST_DEVICE_CODE)
+  return __dsub_rn(a, b);
+#else
+  return a - b;
+#endif
+}
+FACEPOST_HD FACEPOST_INLINE double mul(double a, double b) noexcept {
+#if defined(FACEPOST_DEVICE_CODE)
+  return __dmul_rn(a, b);
+#else
+  return detail::opaque(a * b);
+#endif
+}
+
+template <class T>
+FACEPOST_HD FACEPOST_INLINE T max_ref(T a, T b) noexcept {
+  return a > b ? a : b;
+}
+template <class T>
+FACEPOST_HD FACEPOST_INLINE T min_ref(T a, T b) noexcept {
+  return a < b ? a : b;
+}
+template <class T>
+FACEPOST_HD FACEPOST_INLINE bool gt(T a, T b) noexcept {
+  return a > b;
+}
+template <class T>
+FACEPOST_HD FACEPOST_INLINE bool lt(T a, T b) noexcept {
+  return a < b;
+}
+template <class T>
+FACEPOST_HD FACEPOST_INLINE bool le(T a, T b) noexcept {
+  return a <= b;
+}
+template <class T>
+FACEPOST_HD FACEPOST_INLINE bool nle(T a, T b) noexcept {
+  return !(a <= b);
+}
+template <class T>
+FACEPOST_HD FACEPOST_INLINE bool is_nan(T a) noexcept {
+  return a != a;
+}
+template <class T>
+FACEPOST_HD FACEPOST_INLINE T select(bool m, T a, T b) noexcept {
+  return m ? a : b;
+}
+FACEPOST_HD FACEPOST_INLINE bool and_(bool a, bool b) noexcept { return a && b; }
+FACEPOST_HD FACEPOST_INLINE bool any(bool m) noexcept { return m; }
+
+FACEPOST_HD FACEPOST_INLINE float abs(float x) noexcept {
+#if defined(FACEPOST_DEVICE_CODE)
+  return fabsf(x);
+#else
+  return std::fabs(x);
+#endif
+}
+
+/// Round to nearest, ties to even (std::nearbyint in the default rounding mode, which facepost
+/// assumes; the SIMD round instructions are told so explicitly).
+FACEPOST_HD FACEPOST_INLINE double round_even(double z) noexcept {
+#if defined(FACEPOST_DEVICE_CODE)
+  return rint(z);
+#else
+  return std::nearbyint(z);
+#endif
+}
+
+/// p * 2^k for an integral k whose power of two is a normal double (|k| < 1022): exact.
+FACEPOST_HD FACEPOST_INLINE double scale_pow2(double p, double k) noexcept {
+  const std::uint64_t bits = std::uint64_t(std::int64_t(k) + 1023) << 52;
+#if defined(FACEPOST_DEVICE_CODE)
+  return __dmul_rn(p, __longlong_as_double(static_cast<long long>(bits)));
+#else
+  double scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  return p * scale;
+#endif
+}
+
+FACEPOST_HD FACEPOST_INLINE float to_float(double d) noexcept {
+#if defined(FACEPOST_DEVICE_CODE)
+  return __double2float_rn(d);
+#else
+  return static_cast<float>(d);
+#endif
+}
+
+}  // namespace lanes
+FACEPOST_ABI_END
+}  // namespace facepost

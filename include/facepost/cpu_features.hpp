@@ -1,0 +1,41 @@
+// facepost/cpu_features.hpp - what the CPU and the operating system let this process run (x86:
+// CPUID, plus XGETBV for the register state the OS saves on a context switch).
+#pragma once
+
+#include "facepost/isa.hpp"
+
+#if defined(FACEPOST_ARCH_X86) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
+#endif
+
+namespace facepost {
+FACEPOST_ABI_BEGIN
+namespace detail {
+
+struct CpuFeatures {
+  bool avx2 = false;    ///< AVX2 (and AVX, POPCNT), with YMM state saved by the OS
+  bool avx512 = false;  ///< AVX-512F on top of avx2, with opmask and ZMM state saved by the OS
+};
+
+inline CpuFeatures detect_cpu_features() noexcept {
+  CpuFeatures f;
+#if defined(FACEPOST_ARCH_X86) && (defined(__GNUC__) || defined(__clang__))
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (!__get_cpuid(1, &a, &b, &c, &d)) return f;
+  const bool osxsave = (c >> 27) & 1u, avx = (c >> 28) & 1u, popcnt = (c >> 23) & 1u;
+  if (!osxsave || !avx || !popcnt) return f;
+  unsigned xcr0_lo = 0, xcr0_hi = 0;
+  __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
+  const bool ymm_state = (xcr0_lo & 0x6u) == 0x6u;             // SSE and AVX state
+  const bool zmm_state = (xcr0_lo & 0xE6u) == 0xE6u;           // plus opmask, ZMM_Hi256, Hi16_ZMM
+  if (__get_cpuid_max(0, nullptr) < 7) return f;
+  __cpuid_count(7, 0, a, b, c, d);
+  f.avx2 = ymm_state && ((b >> 5) & 1u);
+  f.avx512 = f.avx2 && zmm_state && ((b >> 16) & 1u);
+#endif
+  return f;
+}
+
+}  // namespace detail
+FACEPOST_ABI_END
+}  // namespace facepost
