@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <map>
 #include <memory>
@@ -27,6 +28,7 @@
 #include <vector>
 
 #include "facepost/facepost.hpp"
+#include "dispatch_peer.hpp"
 #include "fixtures.hpp"
 #include "reference/reference_port.hpp"
 #include "support/synthetic_scene.hpp"
@@ -188,6 +190,29 @@ void bench_facepost(benchmark::State& st, const Case& c) {
     benchmark::ClobberMemory();
   }
   set_counters(st, pp.stats().priors, pp.stats().candidates, d.size());
+}
+
+/// The same stream through the portable, runtime-dispatching unit (dispatch_peer.cpp); its
+/// detections must be bit for bit those of the compile-time unit.
+void bench_facepost_dispatch(benchmark::State& st, const Case& c) {
+  verify_case(c);
+  const Frame& f = c.frame();
+  const facepost::HeadOutputs heads = f.heads();
+  const facepost::ImageMapping mapping = f.mapping();
+  facepost_bench::DispatchPostprocessor pp(f.anchors, c.params);
+  facepost::Detections d = pp.run(heads, f.input, mapping);
+  const FacepostResult want = run_facepost_once(c);
+  if (d.size() != want.count ||
+      std::memcmp(d.data(), want.rows.data(), want.rows.size() * sizeof(float)) != 0) {
+    st.SkipWithError("runtime dispatch gives other detections than compile-time selection");
+    return;
+  }
+  for (auto _ : st) {
+    d = pp.run(heads, f.input, mapping);
+    benchmark::DoNotOptimize(d.data());
+    benchmark::ClobberMemory();
+  }
+  set_counters(st, pp.priors(), pp.candidates(), d.size());
 }
 
 void bench_port(benchmark::State& st, const Case& c) {
@@ -435,6 +460,7 @@ void register_fixtures() {
       const Case* c = add_case(Case{spec, gs.name, gs.params, std::string("golden_") + gs.name + ".npy"});
       const std::string base = "e2e/" + c->name();
       register_row(base + "/facepost", [c](benchmark::State& st) { bench_facepost(st, *c); });
+      register_row(base + "/facepost_dispatch", [c](benchmark::State& st) { bench_facepost_dispatch(st, *c); });
       register_row(base + "/scalar_port", [c](benchmark::State& st) { bench_port(st, *c); });
       register_stages(c);
     }
@@ -461,6 +487,8 @@ void register_synthetic() {
         const std::string base = "synthetic/" + std::to_string(in.width) + "x" + std::to_string(in.height) + "/" +
                                  std::to_string(faces) + "/" + thr_name;
         register_row(base + "/facepost", [c](benchmark::State& st) { bench_facepost(st, *c); });
+        if (faces == face_counts[3])
+          register_row(base + "/facepost_dispatch", [c](benchmark::State& st) { bench_facepost_dispatch(st, *c); });
         register_row(base + "/scalar_port", [c](benchmark::State& st) { bench_port(st, *c); });
         if (faces == face_counts[3]) register_stages(c);
       }
@@ -474,6 +502,7 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return EXIT_FAILURE;
   benchmark::AddCustomContext("facepost_backend", facepost::backend_name());
+  benchmark::AddCustomContext("facepost_dispatch_backend", facepost_bench::DispatchPostprocessor::backend());
   benchmark::AddCustomContext("facepost_version", FACEPOST_VERSION_STRING);
   benchmark::AddCustomContext("synthetic_seed", std::to_string(kSyntheticSeed));
   register_fixtures();

@@ -44,6 +44,9 @@ struct F32x8 {
   static FACEPOST_INLINE F32x8 load_partial(const float* p, std::size_t n) noexcept {
     return F32x8(_mm256_maskload_ps(p, head_mask(n)));
   }
+  static FACEPOST_INLINE F32x8 load_n(const float* p, std::size_t n) noexcept {
+    return n == lanes ? load(p) : load_partial(p, n);
+  }
   FACEPOST_INLINE void store(float* p) const noexcept { _mm256_storeu_ps(p, v); }
   FACEPOST_INLINE void store_partial(float* p, std::size_t n) const noexcept {
     if (n == 2) {  // a landmark row's last pair: a plain 8-byte store
@@ -134,6 +137,7 @@ constexpr std::size_t kFilterRows = 8;
 constexpr std::size_t kExpBlock = 8;
 /// NMS grid cells per smallest box (nms/grid.hpp): eight slots per step favour larger cells.
 constexpr double kNmsCellScale = 2.0;
+constexpr bool kSkipUnkeptLanes = true;
 
 /// Lanes [r0 r1 r4 r5 | r2 r3 r6 r7] (a shuffle of two row vectors) back in row order.
 FACEPOST_INLINE __m256 row_order(__m256 s) noexcept {

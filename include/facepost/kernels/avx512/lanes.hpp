@@ -39,6 +39,8 @@ struct F32x16 {
   static FACEPOST_INLINE F32x16 load_partial(const float* p, std::size_t n) noexcept {
     return F32x16(_mm512_maskz_loadu_ps(head16(n), p));
   }
+  /// Always masked: no branch between full and partial steps.
+  static FACEPOST_INLINE F32x16 load_n(const float* p, std::size_t n) noexcept { return load_partial(p, n); }
   FACEPOST_INLINE void store(float* p) const noexcept { _mm512_storeu_ps(p, v); }
   FACEPOST_INLINE void store_partial(float* p, std::size_t n) const noexcept { _mm512_mask_storeu_ps(p, head16(n), v); }
   /// (x y x y ...)
@@ -113,6 +115,7 @@ constexpr std::size_t kFilterRows = 16;
 constexpr std::size_t kExpBlock = 16;
 /// NMS grid cells per smallest box (nms/grid.hpp): sixteen slots per step favour larger cells.
 constexpr double kNmsCellScale = 2.0;
+constexpr bool kSkipUnkeptLanes = false;
 
 /// Sixteen [., 2] rows de-interleaved into their two columns.
 FACEPOST_INLINE void load_conf(const float* conf, F& background, F& face) noexcept {

@@ -10,8 +10,10 @@
 // nms/bounds.hpp exclude. The IoU is arith's (iou-inl.hpp), so decisions are those of the O(n^2)
 // loop on every input.
 //
-// The namespace provides F (float lanes) and kept_lanes(flags, n) (a mask of the first n lanes
-// whose int32 kept flag is set, n <= F::lanes), plus kNmsCellScale.
+// The namespace provides F (float lanes; F::load_n(p, n) loads the first n <= F::lanes values),
+// kept_lanes(flags, n) (a mask of the first n lanes whose int32 kept flag is set), and two tuning
+// constants: kNmsCellScale (nms/grid.hpp) and kSkipUnkeptLanes (test the kept mask before the
+// IoU: pays where a step costs more than the branch).
 
 /// True if a kept slot in [begin, end) suppresses box q (x1 y1 x2 y2) of area qa.
 template <IouConvention C>
@@ -21,14 +23,10 @@ FACEPOST_INLINE bool any_suppresses(const float* q, float qa, const SlotBoxes& s
   for (std::size_t j = begin; j < end; j += F::lanes) {
     const std::size_t n = end - j < F::lanes ? end - j : F::lanes;
     const auto kept = kept_lanes(s.kept + j, n);
-    if (!any(kept)) continue;
-    const bool full = n == F::lanes;
-    const F x1 = full ? F::load(s.x1 + j) : F::load_partial(s.x1 + j, n);
-    const F y1 = full ? F::load(s.y1 + j) : F::load_partial(s.y1 + j, n);
-    const F x2 = full ? F::load(s.x2 + j) : F::load_partial(s.x2 + j, n);
-    const F y2 = full ? F::load(s.y2 + j) : F::load_partial(s.y2 + j, n);
-    const F area = full ? F::load(s.area + j) : F::load_partial(s.area + j, n);
-    const F iou = box_iou<C>(x1, y1, x2, y2, area, qx1, qy1, qx2, qy2, qarea);
+    if (kSkipUnkeptLanes && !any(kept)) continue;
+    const F x1 = F::load_n(s.x1 + j, n), y1 = F::load_n(s.y1 + j, n);
+    const F x2 = F::load_n(s.x2 + j, n), y2 = F::load_n(s.y2 + j, n);
+    const F iou = box_iou<C>(x1, y1, x2, y2, F::load_n(s.area + j, n), qx1, qy1, qx2, qy2, qarea);
     if (any(and_(suppresses<C>(iou, tv), kept))) return true;
   }
   return false;

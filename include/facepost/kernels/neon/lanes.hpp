@@ -39,6 +39,9 @@ struct F32x4 {
     for (std::size_t i = 0; i < n; ++i) t[i] = p[i];
     return F32x4(vld1q_f32(t));
   }
+  static FACEPOST_INLINE F32x4 load_n(const float* p, std::size_t n) noexcept {
+    return n == lanes ? load(p) : load_partial(p, n);
+  }
   FACEPOST_INLINE void store(float* p) const noexcept { vst1q_f32(p, v); }
   FACEPOST_INLINE void store_partial(float* p, std::size_t n) const noexcept {
     float t[4];
@@ -122,6 +125,7 @@ constexpr std::size_t kExpBlock = 4;
 /// NMS grid cells per smallest box (nms/grid.hpp); not measured on hardware for NEON, so the
 /// scalar kernels' choice.
 constexpr double kNmsCellScale = 1.0;
+constexpr bool kSkipUnkeptLanes = true;
 
 /// Four [., 2] rows de-interleaved into their two columns.
 FACEPOST_INLINE void load_conf(const float* conf, F& background, F& face) noexcept {

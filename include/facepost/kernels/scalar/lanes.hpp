@@ -45,6 +45,10 @@ struct Lanes {
     for (std::size_t i = 0; i < n; ++i) r.v[i] = p[i];
     return r;
   }
+  /// The first n <= N lanes from p, the others 0.
+  static FACEPOST_INLINE Lanes load_n(const T* p, std::size_t n) noexcept {
+    return n == N ? load(p) : load_partial(p, n);
+  }
   FACEPOST_INLINE void store(T* p) const noexcept {
     for (std::size_t i = 0; i < N; ++i) p[i] = v[i];
   }
@@ -134,6 +138,7 @@ constexpr std::size_t kFilterRows = 8;  // eight rows per step, one bit mask
 constexpr std::size_t kExpBlock = 1;
 /// NMS grid cells per smallest box (nms/grid.hpp): one slot per step favours small cells.
 constexpr double kNmsCellScale = 1.0;
+constexpr bool kSkipUnkeptLanes = true;
 
 FACEPOST_INLINE void load_conf(const float* conf, F& background, F& face) noexcept {
   background = F(conf[0]);
