@@ -46,8 +46,10 @@ struct AnchorConfig {
   bool clip = false;  ///< clamp priors to [0,1] (PriorBox `clip`)
 
   /// Calls f(step, min_sizes pointer, count) for each level, in order.
+  // (No ABI tag on the for_each_level templates: facepost calls them with lambdas of its own
+  // functions, whose closure types already carry the instruction-set namespace.)
   template <class F>
-  FACEPOST_ABI_TAG void for_each_level(F&& f) const {
+  void for_each_level(F&& f) const {
     for (const AnchorLevel& l : levels) f(l.step, l.min_sizes.data(), l.min_sizes.size());
   }
   FACEPOST_ABI_TAG std::size_t num_levels() const noexcept { return levels.size(); }
@@ -71,7 +73,7 @@ struct anchors {
   static constexpr Variance variance{0.1f, 0.2f};
   static constexpr bool clip = false;
   template <class F>
-  FACEPOST_ABI_TAG static void for_each_level(F&& f) {
+  static void for_each_level(F&& f) {
     (f(Levels::step, Levels::min_sizes.data(), Levels::min_sizes.size()), ...);
   }
   FACEPOST_ABI_TAG static constexpr std::size_t num_levels() noexcept { return sizeof...(Levels); }

@@ -24,8 +24,8 @@ inline CpuFeatures detect_cpu_features() noexcept {
   if (!__get_cpuid(1, &a, &b, &c, &d)) return f;
   const bool osxsave = (c >> 27) & 1u, avx = (c >> 28) & 1u, popcnt = (c >> 23) & 1u;
   if (!osxsave || !avx || !popcnt) return f;
-  unsigned xcr0_lo = 0, xcr0_hi = 0;
-  __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
+  unsigned xcr0_lo = 0;  // the state bits facepost needs are all in the low word
+  __asm__ volatile("xgetbv" : "=a"(xcr0_lo) : "c"(0) : "edx");
   const bool ymm_state = (xcr0_lo & 0x6u) == 0x6u;             // SSE and AVX state
   const bool zmm_state = (xcr0_lo & 0xE6u) == 0xE6u;           // plus opmask, ZMM_Hi256, Hi16_ZMM
   if (__get_cpuid_max(0, nullptr) < 7) return f;

@@ -20,6 +20,7 @@
 #include "facepost/detail/buffer.hpp"
 #include "facepost/detections.hpp"
 #include "facepost/dispatch.hpp"
+#include "facepost/filter.hpp"
 #include "facepost/isa.hpp"
 #include "facepost/kernels/table.hpp"
 #include "facepost/nms.hpp"

@@ -2,7 +2,7 @@
 #
 # Fails unless every float32/float64 add/sub/mul in facepost's kernels carries an explicit
 # rounding mode (.rn), which forbids ptxas from fusing it into an FMA, and no fma/mad appears in
-# them: the kernels then round every operation where the CPU (decode.hpp, expf.hpp, iou.hpp)
+# them: the kernels then round every operation where the CPU (arith/*-inl.hpp)
 # rounds it.
 if(NOT EXISTS "${PTX}")
   message(FATAL_ERROR "PTX file '${PTX}' not found")

@@ -245,32 +245,6 @@ TEST_CASE("cuda host: ranking keys sort like rank_candidates, ties by prior inde
   }
 }
 
-TEST_CASE("cuda host: exp, step for step, gives facepost::arith::exp_f32's bits", "[host]") {
-  // The host side runs the very code the device runs (with the IEEE double intrinsics replaced
-  // by the same unfused host operations), so this pins the port to the CPU's exp.
-  std::size_t checked = 0;
-  auto check = [&](float x) {
-    const float want = facepost::arith::exp_f32(x), got = k::exp_f32(x);
-    if (!(cuda_reference::same_bits(want, got) || (std::isnan(want) && std::isnan(got)))) {
-      INFO("x = " << x);
-      REQUIRE(cuda_reference::same_bits(want, got));
-    }
-    ++checked;
-  };
-  // Every 61st float between -120 and 100 (both signs, all exponents), and the specials.
-  for (std::uint32_t u = 0; u < 0x7F800000u; u += 61) {
-    const float x = k::bits_float(u);
-    if (x > 120.f) break;
-    check(x);
-    if (x <= 100.f) check(-x);
-  }
-  const float inf = std::numeric_limits<float>::infinity();
-  for (float x : {0.f, -0.f, inf, -inf, std::numeric_limits<float>::quiet_NaN(), 88.72283f, 88.72284f, -103.97208f,
-                  -104.f, -150.f, 3e38f, -3e38f, std::numeric_limits<float>::denorm_min()})
-    check(x);
-  CHECK(checked > 30000000);
-}
-
 TEST_CASE("cuda host: decode arithmetic equals decode.hpp bit for bit", "[host]") {
   std::size_t rows_checked = 0;
   for (const fixtures::Fixture& fx : fixtures::all()) {

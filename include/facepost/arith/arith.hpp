@@ -20,10 +20,9 @@ FACEPOST_ABI_BEGIN
 namespace arith {
 using namespace lanes;
 
-#include "facepost/arith/decode-inl.hpp"
-#include "facepost/arith/exp-inl.hpp"
-#include "facepost/arith/iou-inl.hpp"
-#include "facepost/arith/score-inl.hpp"
+#define FACEPOST_ARITH_FN FACEPOST_HD FACEPOST_INLINE
+#include "facepost/arith/all-inl.hpp"
+#undef FACEPOST_ARITH_FN
 
 /// exp(x) for float x, the same bits on every backend.
 FACEPOST_HD FACEPOST_INLINE float exp_f32(float x) noexcept { return to_float(exp_lanes(double(x))); }

@@ -8,19 +8,19 @@
 
 /// Centre shifted by its regression: p_c + l*v0*p_s.
 template <class F>
-FACEPOST_HD FACEPOST_INLINE F decode_center(F p_c, F l, F v0, F p_s) noexcept {
+FACEPOST_ARITH_FN F decode_center(F p_c, F l, F v0, F p_s) noexcept {
   return add(p_c, mul(mul(l, v0), p_s));
 }
 
 /// Corners of a box of centre c and size s: lo = c - s/2, hi = s + lo.
 template <class F>
-FACEPOST_HD FACEPOST_INLINE void decode_corners(F c, F s, F& lo, F& hi) noexcept {
+FACEPOST_ARITH_FN void decode_corners(F c, F s, F& lo, F& hi) noexcept {
   lo = sub(c, div(s, F(2.f)));
   hi = add(s, lo);
 }
 
 /// Normalised coordinate to original-image pixels: (v*size - pad) / scale.
 template <class F>
-FACEPOST_HD FACEPOST_INLINE F to_image(F v, F size, F pad, F scale) noexcept {
+FACEPOST_ARITH_FN F to_image(F v, F size, F pad, F scale) noexcept {
   return div(sub(mul(v, size), pad), scale);
 }

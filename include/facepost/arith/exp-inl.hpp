@@ -14,7 +14,7 @@
 /// exp of each lane of D (double lanes). NaN stays NaN, large x gives +inf after to_float, very
 /// negative x gives 0.
 template <class D>
-FACEPOST_HD FACEPOST_INLINE D exp_lanes(D x) noexcept {
+FACEPOST_ARITH_FN D exp_lanes(D x) noexcept {
   // Clamped so that 2^k stays a normal double: exp(-110) is far below the smallest float
   // subnormal, exp(90) far above FLT_MAX. A NaN lane clamps to 90 here and is restored below.
   const D xc = max_ref(min_ref(x, D(90.0)), D(-110.0));

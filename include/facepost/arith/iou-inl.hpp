@@ -7,13 +7,13 @@
 
 /// Area as the convention computes it: legacy (x2-x1+1)*(y2-y1+1), continuous (x2-x1)*(y2-y1).
 template <IouConvention C, class F>
-FACEPOST_HD FACEPOST_INLINE F box_area(F x1, F y1, F x2, F y2) noexcept {
+FACEPOST_ARITH_FN F box_area(F x1, F y1, F x2, F y2) noexcept {
   const F one(C == IouConvention::legacy_pixel ? 1.f : 0.f);
   return mul(add(sub(x2, x1), one), add(sub(y2, y1), one));
 }
 
 template <IouConvention C, class F>
-FACEPOST_HD FACEPOST_INLINE F box_iou(F ax1, F ay1, F ax2, F ay2, F area_a, F bx1, F by1, F bx2, F by2,
+FACEPOST_ARITH_FN F box_iou(F ax1, F ay1, F ax2, F ay2, F area_a, F bx1, F by1, F bx2, F by2,
                                       F area_b) noexcept {
   const F one(C == IouConvention::legacy_pixel ? 1.f : 0.f), zero(0.f);
   const F w = max_ref(add(sub(min_ref(ax2, bx2), max_ref(ax1, bx1)), one), zero);
@@ -27,7 +27,7 @@ FACEPOST_HD FACEPOST_INLINE F box_iou(F ax1, F ay1, F ax2, F ay2, F area_a, F bx
 ///  - continuous: torchvision suppresses `double(ovr) > thresh`, i.e. ovr > F for F the largest
 ///    float <= thresh, and a NaN IoU keeps.
 template <IouConvention C, class F>
-FACEPOST_HD FACEPOST_INLINE auto suppresses(F iou, F t) noexcept {
+FACEPOST_ARITH_FN auto suppresses(F iou, F t) noexcept {
   if constexpr (C == IouConvention::legacy_pixel) return nle(iou, t);
   else return gt(iou, t);
 }

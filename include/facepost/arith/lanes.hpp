@@ -27,6 +27,9 @@
 #define FACEPOST_DEVICE_CODE 1
 #endif
 
+// +inf as a constant expression that host and device code (nvcc included) accept.
+#define FACEPOST_DETAIL_INF __builtin_huge_valf()
+
 namespace facepost {
 FACEPOST_ABI_BEGIN
 namespace lanes {

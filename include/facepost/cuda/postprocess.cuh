@@ -10,8 +10,8 @@
 // Per frame, the same pipeline and the same order as the CPU Postprocessor: filter (score > t,
 // finite) -> sort (score descending, ties by ascending prior index) -> top_k -> decode (rows with
 // a non-finite value dropped) -> greedy NMS (legacy +1 or continuous IoU) -> keep_top_k -> clip.
-// The arithmetic is the CPU's, operation for operation (arithmetic.cuh), so the results are the
-// CPU's bit for bit; the one difference is the softmax of logit inputs (see arithmetic.cuh).
+// The arithmetic is the CPU's, the same functions (arith/, through arithmetic.cuh), so the results
+// are the CPU's bit for bit, logit inputs' softmax included.
 //
 // Kernels per batch, all on the caller's stream, no host synchronisation: memset, filter +
 // compaction, segment bounds, CUB segmented radix sort, decode, NMS. The host waits only in

@@ -122,10 +122,7 @@ FACEPOST_INLINE M64x4 is_nan(F64x4 a) noexcept { return {_mm256_cmp_pd(a.v, a.v,
 FACEPOST_INLINE F64x4 select(M64x4 m, F64x4 a, F64x4 b) noexcept { return F64x4(_mm256_blendv_pd(b.v, a.v, m.m)); }
 
 #include "facepost/kernels/x86/f32x4-inl.hpp"
-#include "facepost/arith/decode-inl.hpp"
-#include "facepost/arith/exp-inl.hpp"
-#include "facepost/arith/iou-inl.hpp"
-#include "facepost/arith/score-inl.hpp"
+#include "facepost/arith/all-inl.hpp"
 
 // ---- the lane shapes and primitives the generic algorithms use (kernels/generic/*-inl.hpp)
 constexpr const char* kName = "avx2";

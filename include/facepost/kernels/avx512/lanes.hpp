@@ -100,10 +100,7 @@ FACEPOST_INLINE M8 is_nan(F64x8 a) noexcept { return {_mm512_cmp_pd_mask(a.v, a.
 FACEPOST_INLINE F64x8 select(M8 m, F64x8 a, F64x8 b) noexcept { return F64x8(_mm512_mask_mov_pd(b.v, m.m, a.v)); }
 
 #include "facepost/kernels/x86/f32x4-inl.hpp"
-#include "facepost/arith/decode-inl.hpp"
-#include "facepost/arith/exp-inl.hpp"
-#include "facepost/arith/iou-inl.hpp"
-#include "facepost/arith/score-inl.hpp"
+#include "facepost/arith/all-inl.hpp"
 
 // ---- the lane shapes and primitives the generic algorithms use (kernels/generic/*-inl.hpp)
 constexpr const char* kName = "avx512";

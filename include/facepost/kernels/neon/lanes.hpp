@@ -109,10 +109,7 @@ FACEPOST_INLINE F64x2 scale_pow2(F64x2 p, F64x2 k) noexcept {
   return F64x2(vmulq_f64(p.v, vreinterpretq_f64_s64(vshlq_n_s64(vaddq_s64(ki, vdupq_n_s64(1023)), 52))));
 }
 
-#include "facepost/arith/decode-inl.hpp"
-#include "facepost/arith/exp-inl.hpp"
-#include "facepost/arith/iou-inl.hpp"
-#include "facepost/arith/score-inl.hpp"
+#include "facepost/arith/all-inl.hpp"
 
 // ---- the lane shapes and primitives the generic algorithms use (kernels/generic/*-inl.hpp)
 constexpr const char* kName = "neon";

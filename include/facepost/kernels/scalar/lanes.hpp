@@ -123,10 +123,7 @@ FACEPOST_INLINE bool all(Mask<N> m) noexcept {
   return r;
 }
 
-#include "facepost/arith/decode-inl.hpp"
-#include "facepost/arith/exp-inl.hpp"
-#include "facepost/arith/iou-inl.hpp"
-#include "facepost/arith/score-inl.hpp"
+#include "facepost/arith/all-inl.hpp"
 
 // ---- the lane shapes and primitives the generic algorithms use (kernels/generic/*-inl.hpp)
 constexpr const char* kName = "scalar";
