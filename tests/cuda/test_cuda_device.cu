@@ -274,6 +274,29 @@ TEST_CASE("cuda: logit scores (softmax on the device) equal the CPU", "[device]"
   report("logits", totals);
 }
 
+TEST_CASE("cuda: subnormal scores pass a threshold of 0 as on the CPU (no flush to zero)", "[device]") {
+  // Scores scaled into the subnormal range: s > 0 holds for them in IEEE arithmetic; a device
+  // build that flushed subnormals (-ftz=true, -use_fast_math) would drop them.
+  Totals totals;
+  for (const fixtures::Fixture& fx : fixtures::all()) {
+    HostFrame frame = load_frame(fx.name);
+    std::size_t subnormal = 0;
+    for (std::size_t r = 0; r < frame.rows; ++r) {
+      frame.conf[2 * r + 1] *= 1e-39f;
+      subnormal += std::fpclassify(frame.conf[2 * r + 1]) == FP_SUBNORMAL ? 1 : 0;
+    }
+    REQUIRE(subnormal > 1000);
+    facepost::Params params = facepost::Params{}.unlimited();
+    params.score_threshold = 0.f;
+    facepost::cuda::CudaPostprocessor gpu(fx.anchors);
+    const facepost::cuda::BatchDetections out =
+        check_batch<float>(gpu, {&frame}, fx.anchors, fx.input, fixture_mapping(fx), params,
+                           std::string(fx.name) + " subnormal scores", totals);
+    CHECK(out.stats(0).candidates >= subnormal);
+  }
+  report("subnormal scores", totals);
+}
+
 TEST_CASE("cuda: letterbox mapping and clipping", "[device]") {
   Totals totals;
   for (const fixtures::Fixture& fx : fixtures::all()) {

@@ -18,7 +18,7 @@
 // download()/synchronize(), when a buffer must grow (first batch, larger batch), and when the
 // input size changes (the priors' pinned staging buffer is reused).
 //
-// Build: nvcc, C++17, any architecture >= sm_70. Do not compile with -use_fast_math / -ftz=true
+// Build: nvcc, C++17, any architecture >= sm_70 (CUDA 12; >= sm_75 with CUDA 13). Do not compile with -use_fast_math / -ftz=true
 // if subnormal values must match the CPU (flush-to-zero changes them).
 #pragma once
 
