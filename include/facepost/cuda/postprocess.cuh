@@ -46,6 +46,7 @@
 #include "facepost/cuda/decode.cuh"
 #include "facepost/cuda/error.cuh"
 #include "facepost/cuda/filter.cuh"
+#include "facepost/cuda/launch.cuh"
 #include "facepost/cuda/load.cuh"
 #include "facepost/cuda/nms.cuh"
 #include "facepost/cuda/sort.cuh"
@@ -287,17 +288,18 @@ class BasicCudaPostprocessor {
     const detail::FilterArgs fa{N, params_.score_threshold, logit_prefilter_cut(params_.score_threshold), s.index_bits};
     const dim3 filter_grid(detail::blocks_for(s.rows, detail::kFilterThreads), B);
     if (params_.score_format == ScoreFormat::probabilities)
-      detail::filter_kernel<T, ScoreFormat::probabilities>
-          <<<filter_grid, detail::kFilterThreads, 0, stream>>>(heads.conf, fa, ws_.keys(0), candidates);
+      detail::launch(detail::filter_kernel<T, ScoreFormat::probabilities>, filter_grid, detail::kFilterThreads, stream,
+                     heads.conf, fa, ws_.keys(0), candidates);
     else
-      detail::filter_kernel<T, ScoreFormat::logits>
-          <<<filter_grid, detail::kFilterThreads, 0, stream>>>(heads.conf, fa, ws_.keys(0), candidates);
+      detail::launch(detail::filter_kernel<T, ScoreFormat::logits>, filter_grid, detail::kFilterThreads, stream,
+                     heads.conf, fa, ws_.keys(0), candidates);
     check_launch("facepost::cuda::detail::filter_kernel");
 
     // 2. Per-frame sort of the keys.
     int* begin = ws_.segments();
     int* end = begin + B;
-    detail::segment_bounds_kernel<><<<detail::blocks_for(B, 128), 128, 0, stream>>>(candidates, B, N, begin, end);
+    detail::launch(detail::segment_bounds_kernel<>, detail::blocks_for(B, 128), 128, stream, candidates, B, N, begin,
+                   end);
     check_launch("facepost::cuda::detail::segment_bounds_kernel");
     cub::DoubleBuffer<std::uint64_t> keys(ws_.keys(0), ws_.keys(1));
     detail::sort_keys(ws_.sort_temp(), ws_.sort_temp_bytes(), keys, s.batch, s.rows, begin, end, s.index_bits, stream);
@@ -309,18 +311,18 @@ class BasicCudaPostprocessor {
     const detail::DecodeConstants k = detail::make_decode_constants(input, grid_.spec().variance, mapping);
     const unsigned decode_x =
         std::max(1u, std::min(detail::blocks_for(s.capacity, detail::kDecodeThreads), std::max(1u, 1024u / B)));
-    detail::decode_kernel<T><<<dim3(decode_x, B), detail::kDecodeThreads, 0, stream>>>(
+    detail::launch(detail::decode_kernel<T>, dim3(decode_x, B), detail::kDecodeThreads, stream,
         heads.loc, heads.landms, ws_.priors(), sorted, candidates, layout, k, ws_.boxes(), ws_.finite(), ranked);
     check_launch("facepost::cuda::detail::decode_kernel");
 
     // 4. NMS, keep_top_k, detection rows.
     const detail::Suppression test = detail::make_suppression(params_.nms_threshold);
     if (params_.iou == IouConvention::legacy_pixel)
-      detail::nms_kernel<T, IouConvention::legacy_pixel><<<B, detail::kNmsThreads, 0, stream>>>(
+      detail::launch(detail::nms_kernel<T, IouConvention::legacy_pixel>, B, detail::kNmsThreads, stream,
           ws_.boxes(), ws_.finite(), sorted, candidates, heads.landms, ws_.priors(), layout, k, test,
           ws_.kept_boxes(), ws_.kept_area(), ws_.out_rows(), ws_.out_prior(), detections);
     else
-      detail::nms_kernel<T, IouConvention::continuous><<<B, detail::kNmsThreads, 0, stream>>>(
+      detail::launch(detail::nms_kernel<T, IouConvention::continuous>, B, detail::kNmsThreads, stream,
           ws_.boxes(), ws_.finite(), sorted, candidates, heads.landms, ws_.priors(), layout, k, test,
           ws_.kept_boxes(), ws_.kept_area(), ws_.out_rows(), ws_.out_prior(), detections);
     check_launch("facepost::cuda::detail::nms_kernel");
