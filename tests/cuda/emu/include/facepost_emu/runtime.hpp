@@ -30,7 +30,10 @@
 
 #define FACEPOST_CUDA_EMULATION 1
 
+#include <errno.h>
 #include <math.h>  // ::isfinite, ::rint, as CUDA's device code calls them
+#include <semaphore.h>
+#include <time.h>
 
 #include <algorithm>
 #include <atomic>
@@ -201,9 +204,6 @@ inline cudaError_t fail(cudaError_t e) {
   return e;
 }
 
-inline std::chrono::steady_clock::time_point deadline() {
-  return std::chrono::steady_clock::now() + std::chrono::seconds(state::deadlock_seconds.load());
-}
 
 // ---------------------------------------------------------------------------------------------
 // Memory registry.
@@ -302,10 +302,22 @@ inline void poison_shared_memory() {
 // ---------------------------------------------------------------------------------------------
 // Blocks: barrier and warps.
 
+// Every emulated CUDA thread sleeps on a semaphore of its own; whoever completes a barrier or a
+// warp operation wakes exactly the threads waiting there (no mutex convoy, no spurious wakes).
+
+inline void sleep_on(sem_t* s, const char* what) {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  ts.tv_sec += state::deadlock_seconds.load();
+  while (sem_timedwait(s, &ts) != 0) {
+    if (errno == EINTR) continue;
+    fatal(std::string(what) + ": deadlock (no progress for " + std::to_string(state::deadlock_seconds.load()) +
+          " s)");
+  }
+}
+
 struct WarpState {
   std::mutex m;
-  std::condition_variable cv;
-  std::uint64_t generation = 0;
   unsigned arrived = 0;
   unsigned op_mask = 0;
   const char* op = nullptr;
@@ -313,21 +325,22 @@ struct WarpState {
   unsigned exited = 0;   // lanes whose thread returned
   std::uint64_t value[32] = {};
   std::uint64_t result[32] = {};
+  std::vector<sem_t*> waiting;
 };
 
 struct BlockState {
   std::mutex m;
-  std::condition_variable cv;
-  std::uint64_t generation = 0;
   unsigned arrived = 0;
   unsigned live = 0;
   unsigned width = 32;
+  std::vector<sem_t*> waiting;
   std::vector<std::unique_ptr<WarpState>> warps;
 };
 
 struct ThreadContext {
   BlockState* block = nullptr;
   unsigned linear = 0, warp = 0, lane = 0;
+  sem_t* wake = nullptr;
 };
 inline thread_local ThreadContext self;
 
@@ -336,22 +349,28 @@ inline ThreadContext& context(const char* what) {
   return self;
 }
 
+/// Releases the threads waiting at the block barrier (b.m held by the caller, who unlocks).
+inline std::vector<sem_t*> take_barrier_waiters(BlockState& b) {
+  std::vector<sem_t*> w;
+  w.swap(b.waiting);
+  b.waiting.reserve(w.size());
+  b.arrived = 0;
+  return w;
+}
+
 inline void syncthreads() {
   ThreadContext& t = context("__syncthreads");
   BlockState& b = *t.block;
   std::unique_lock<std::mutex> lk(b.m);
-  const std::uint64_t g = b.generation;
   if (++b.arrived == b.live) {
-    b.arrived = 0;
-    ++b.generation;
-    b.cv.notify_all();
+    const std::vector<sem_t*> w = take_barrier_waiters(b);
+    lk.unlock();
+    for (sem_t* s : w) sem_post(s);
     return;
   }
-  const auto until = deadline();
-  while (b.generation == g)
-    if (b.cv.wait_until(lk, until) == std::cv_status::timeout && b.generation == g)
-      fatal("__syncthreads: deadlock (block (" + std::to_string(blockIdx.x) + "," + std::to_string(blockIdx.y) +
-            "), " + std::to_string(b.arrived) + " of " + std::to_string(b.live) + " threads arrived)");
+  b.waiting.push_back(t.wake);
+  lk.unlock();
+  sleep_on(t.wake, "__syncthreads");
 }
 
 /// Rendezvous of the lanes in `mask` (the caller's warp): every lane contributes v, every lane
@@ -374,20 +393,23 @@ inline void warp_exchange(unsigned mask, std::uint64_t v, std::uint64_t (&out)[3
   }
   if (mask & w.exited) fatal(std::string(op) + ": the mask names a lane that has exited");
   w.value[t.lane] = v;
-  const std::uint64_t g = w.generation;
   if (++w.arrived == static_cast<unsigned>(__builtin_popcount(mask))) {
+    // The next operation of this warp cannot complete before every lane named here has read the
+    // result: they all take part in it.
     std::memcpy(w.result, w.value, sizeof w.result);
     w.arrived = 0;
-    ++w.generation;
-    w.cv.notify_all();
-  } else {
-    const auto until = deadline();
-    while (w.generation == g) {
-      if (w.op_mask & w.exited) fatal(std::string(op) + ": waits for a lane that has exited");
-      if (w.cv.wait_until(lk, until) == std::cv_status::timeout && w.generation == g)
-        fatal(std::string(op) + ": deadlock in warp " + std::to_string(t.warp));
-    }
+    std::vector<sem_t*> waiters;
+    waiters.swap(w.waiting);
+    w.waiting.reserve(32);
+    std::memcpy(out, w.result, sizeof out);
+    lk.unlock();
+    for (sem_t* s : waiters) sem_post(s);
+    return;
   }
+  w.waiting.push_back(t.wake);
+  lk.unlock();
+  sleep_on(t.wake, op);
+  lk.lock();
   std::memcpy(out, w.result, sizeof out);
 }
 
@@ -398,17 +420,16 @@ inline void thread_exit() {
     WarpState& w = *b.warps[t.warp];
     std::lock_guard<std::mutex> lk(w.m);
     w.exited |= 1u << t.lane;
-    w.cv.notify_all();
+    if (w.arrived > 0 && (w.op_mask & w.exited))
+      fatal(std::string(w.op) + ": lane " + std::to_string(t.lane) + " exited while its warp waits for it");
   }
+  std::vector<sem_t*> release;
   {
     std::lock_guard<std::mutex> lk(b.m);
     --b.live;
-    if (b.arrived > 0 && b.arrived == b.live) {  // exited threads no longer hold the barrier
-      b.arrived = 0;
-      ++b.generation;
-      b.cv.notify_all();
-    }
+    if (b.arrived > 0 && b.arrived == b.live) release = take_barrier_waiters(b);  // exited threads no longer count
   }
+  for (sem_t* s : release) sem_post(s);
   self = ThreadContext{};
 }
 
@@ -422,60 +443,49 @@ class BlockPool {
     return p;
   }
   ~BlockPool() {
-    {
-      std::lock_guard<std::mutex> lk(m_);
-      stop_ = true;
-      ++generation_;
-    }
-    start_.notify_all();
-    for (std::thread& t : workers_) t.join();
+    stop_ = true;
+    for (auto& w : workers_) sem_post(&w->start);
+    for (auto& w : workers_) w->thread.join();
+    sem_destroy(&done_);
   }
-  /// Runs body(i) for i in [0, n) on n distinct threads, concurrently; returns when all are done.
-  void run(unsigned n, const std::function<void(unsigned)>& body) {
-    std::unique_lock<std::mutex> lk(m_);
+  /// Runs body(i, wake) for i in [0, n) on n distinct threads (wake: the thread's semaphore),
+  /// concurrently; returns when all are done. One caller at a time (run_grid's lock).
+  void run(unsigned n, const std::function<void(unsigned, sem_t*)>& body) {
     while (workers_.size() < n) {
-      const unsigned index = static_cast<unsigned>(workers_.size());
-      workers_.emplace_back([this, index] { work(index); });
+      workers_.push_back(std::make_unique<Worker>());
+      Worker* w = workers_.back().get();
+      const unsigned index = static_cast<unsigned>(workers_.size() - 1);
+      sem_init(&w->wake, 0, 0);
+      sem_init(&w->start, 0, 0);
+      w->thread = std::thread([this, w, index] { work(w, index); });
     }
     body_ = &body;
-    threads_ = n;
-    done_ = 0;
-    ++generation_;
-    start_.notify_all();
-    finished_.wait(lk, [&] { return done_ == threads_; });
+    remaining_.store(n, std::memory_order_relaxed);
+    for (unsigned i = 0; i < n; ++i) sem_post(&workers_[i]->start);
+    sleep_on(&done_, "block");
     body_ = nullptr;
   }
 
  private:
-  BlockPool() = default;
-  void work(unsigned index) {
-    std::uint64_t seen = 0;
-    {
-      std::lock_guard<std::mutex> lk(m_);
-      seen = generation_ - 1;  // a worker created for a job runs that job
-    }
+  struct Worker {
+    sem_t start, wake;
+    std::thread thread;
+  };
+  BlockPool() { sem_init(&done_, 0, 0); }
+  void work(Worker* w, unsigned index) {
     for (;;) {
-      const std::function<void(unsigned)>* body = nullptr;
-      {
-        std::unique_lock<std::mutex> lk(m_);
-        start_.wait(lk, [&] { return generation_ != seen; });
-        seen = generation_;
-        if (stop_) return;
-        if (index >= threads_) continue;
-        body = body_;
+      while (sem_wait(&w->start) != 0) {
       }
-      (*body)(index);
-      std::lock_guard<std::mutex> lk(m_);
-      if (++done_ == threads_) finished_.notify_one();
+      if (stop_) return;
+      (*body_)(index, &w->wake);
+      if (remaining_.fetch_sub(1, std::memory_order_acq_rel) == 1) sem_post(&done_);
     }
   }
-  std::mutex m_;
-  std::condition_variable start_, finished_;
-  std::vector<std::thread> workers_;
-  const std::function<void(unsigned)>* body_ = nullptr;
-  unsigned threads_ = 0, done_ = 0;
-  std::uint64_t generation_ = 1;
-  bool stop_ = false;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  const std::function<void(unsigned, sem_t*)>* body_ = nullptr;
+  std::atomic<unsigned> remaining_{0};
+  sem_t done_;
+  std::atomic<bool> stop_{false};
 };
 
 /// One grid at a time in the whole process.
@@ -496,20 +506,22 @@ void run_grid(dim3 grid, dim3 block, F&& thread_body) {
         BlockState b;
         b.live = n;
         b.width = width;
+        b.waiting.reserve(n);
         const unsigned warps = (n + width - 1) / width;
         for (unsigned w = 0; w < warps; ++w) {
           b.warps.push_back(std::make_unique<WarpState>());
           const unsigned lanes = std::min(width, n - w * width);
           b.warps.back()->present = lanes >= 32 ? 0xFFFFFFFFu : (1u << lanes) - 1u;
+          b.warps.back()->waiting.reserve(32);
         }
         const uint3 bid{bx, by, bz};
-        BlockPool::get().run(n, [&](unsigned i) {
+        BlockPool::get().run(n, [&](unsigned i, sem_t* wake) {
           threadIdx = uint3{i % block.x, (i / block.x) % block.y, i / (block.x * block.y)};
           blockIdx = bid;
           blockDim = block;
           gridDim = grid;
           warpSize = static_cast<int>(width);
-          self = ThreadContext{&b, i, i / width, i % width};
+          self = ThreadContext{&b, i, i / width, i % width, wake};
           thread_body();
           thread_exit();
         });
@@ -517,6 +529,7 @@ void run_grid(dim3 grid, dim3 block, F&& thread_body) {
       }
 }
 
+// ---------------------------------------------------------------------------------------------
 // ---------------------------------------------------------------------------------------------
 // Streams and events.
 
