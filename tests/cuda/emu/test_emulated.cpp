@@ -266,6 +266,17 @@ TEST_CASE("emulated: logit scores (softmax on the device) equal the host replay"
                          std::string(name) + " logits / " + gs.name, totals);
     }
   }
+  const AnchorConfig anchors = mnet();
+  const InputSize input{320, 240};
+  HostFrame s = scene_frame(anchors, input, 60, 12);
+  for (std::size_t r = 0; r < s.rows; ++r) {
+    s.conf[2 * r] = float(std::log(double(s.conf[2 * r])));
+    s.conf[2 * r + 1] = float(std::log(double(s.conf[2 * r + 1])));
+  }
+  Params p = Params{}.unlimited();
+  p.score_format = facepost::ScoreFormat::logits;
+  facepost::cuda::CudaPostprocessor gpu(anchors);
+  check_batch<float>(gpu, {&s, &s}, anchors, input, ImageMapping::resize(0.5f), p, "scene logits", totals);
   report("logits", totals);
 }
 
@@ -454,7 +465,7 @@ TEST_CASE("emulated: tensors on another device are refused, naming the tensor an
   CHECK(gpu1.try_enqueue(on0.heads(), input).code() == facepost::Errc::bad_argument);
 }
 
-TEST_CASE("emulated: download synchronises once into pinned memory; done_event orders other streams",
+TEST_CASE("emulated: download synchronises once into pinned memory, and done_event orders other streams",
           "[emu][tsan]") {
   const AnchorConfig anchors = mnet();
   const InputSize input{320, 240};

@@ -32,6 +32,7 @@
 
 #include <errno.h>
 #include <math.h>  // ::isfinite, ::rint, as CUDA's device code calls them
+#include <sched.h>
 #include <semaphore.h>
 #include <time.h>
 
@@ -169,6 +170,7 @@ inline std::atomic<long> allocations{0};
 inline std::atomic<long> launches{0};
 inline std::atomic<long> blocks{0};
 inline std::atomic<int> deadlock_seconds{120};
+inline int spin_yields = 8;  // before a thread sleeps at a barrier or warp operation
 inline thread_local int current_device = 0;
 inline thread_local cudaError_t last_error = cudaSuccess;
 }  // namespace state
@@ -306,6 +308,12 @@ inline void poison_shared_memory() {
 // warp operation wakes exactly the threads waiting there (no mutex convoy, no spurious wakes).
 
 inline void sleep_on(sem_t* s, const char* what) {
+  // A few yields first: the threads of a block usually meet soon, and a post to a semaphore
+  // nobody sleeps on costs no system call.
+  for (int i = 0; i < state::spin_yields; ++i) {
+    if (sem_trywait(s) == 0) return;
+    sched_yield();
+  }
   timespec ts{};
   clock_gettime(CLOCK_REALTIME, &ts);
   ts.tv_sec += state::deadlock_seconds.load();
