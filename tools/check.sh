@@ -6,7 +6,8 @@
 #   2. NEON: the test suite cross-compiled for AArch64 and run under qemu-aarch64
 #   3. ASan+UBSan build of the test suite; TSan over the threaded batch tests
 #   4. libFuzzer targets, each for FACEPOST_FUZZ_SECONDS (default 30)
-#   5. CUDA: the CUDA tests compile with nvcc when it is installed (no GPU: device tests skip)
+#   5. CUDA: the CUDA tests compile with nvcc when it is installed (no GPU: device tests skip);
+#      the kernels and host code on the CPU emulation (label cuda_emulated), also under TSan
 # Environment: FACEPOST_SKIP_APT=1 skips apt-get; FACEPOST_JOBS (default 2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,9 +44,16 @@ if [ -x "$nvcc" ]; then
   run cmake -S . -B build-cuda -DCMAKE_BUILD_TYPE=Release -DFACEPOST_CUDA=ON -DCMAKE_CUDA_COMPILER="$nvcc" \
     -DFACEPOST_BUILD_TESTS=OFF -DFACEPOST_BUILD_TOOLS=OFF -DFACEPOST_BUILD_BENCHMARKS=OFF -DFACEPOST_BUILD_EXAMPLES=OFF
   run cmake --build build-cuda -j"$jobs"
-  run ctest --test-dir build-cuda -R cuda
+  run ctest --test-dir build-cuda -R cuda -LE cuda_emulated
+  run ctest --test-dir build-cuda -L cuda_emulated -j"$jobs"
 else
-  echo "nvcc not found: CUDA stage skipped"
+  echo "nvcc not found: CUDA compilation skipped; the emulated CUDA tests need only the host compiler"
+  run cmake -S . -B build-cuda-emu -DCMAKE_BUILD_TYPE=Release -DFACEPOST_CUDA_EMULATED=ON \
+    -DFACEPOST_BUILD_TESTS=OFF -DFACEPOST_BUILD_TOOLS=OFF -DFACEPOST_BUILD_BENCHMARKS=OFF -DFACEPOST_BUILD_EXAMPLES=OFF
+  run cmake --build build-cuda-emu -j"$jobs" --target facepost_cuda_emulated_tests
+  run ctest --test-dir build-cuda-emu -L cuda_emulated -j"$jobs"
 fi
+# The emulated CUDA tests need no nvcc: under ThreadSanitizer, the reduced [tsan] case set.
+run bash tools/ci/cuda_emulated_tsan.sh
 
 stage "all stages passed"

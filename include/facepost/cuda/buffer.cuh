@@ -117,6 +117,8 @@ class Event {
     if (recorded_) FACEPOST_CUDA_CHECK(cudaStreamWaitEvent(stream, ev_, 0));
   }
   bool recorded() const noexcept { return recorded_; }
+  /// The CUDA event, or nullptr if never recorded.
+  cudaEvent_t get() const noexcept { return recorded_ ? ev_ : nullptr; }
 
  private:
   void release() noexcept {

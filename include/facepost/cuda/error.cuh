@@ -14,6 +14,10 @@ namespace cuda {
 /// CPU path reports it) naming the failed call and the CUDA error.
 inline void check(cudaError_t result, const char* call) {
   if (result == cudaSuccess) return;
+  // The runtime also records the error for cudaGetLastError: clear it (unless sticky), so that a
+  // recoverable failure reported here (e.g. out of memory) is not reported again by the next
+  // check_launch.
+  (void)cudaGetLastError();
   const Errc code = result == cudaErrorMemoryAllocation ? Errc::size_overflow : Errc::device_error;
   throw Error(code, std::string(call) + " failed: " + cudaGetErrorName(result) + " (" + cudaGetErrorString(result) +
                         ")");

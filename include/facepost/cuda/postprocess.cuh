@@ -4,8 +4,12 @@
 //   pp.enqueue(facepost::cuda::DeviceHeads<__half>{loc, conf, landms, batch, rows}, {1920, 1080},
 //              facepost::ImageMapping::resize(1.f), stream);   // asynchronous on `stream`
 //   ... more work on the stream ...
-//   facepost::cuda::BatchDetections out = pp.download();       // waits, copies to the host
+//   facepost::cuda::BatchDetections out = pp.download();       // copies to pinned host memory, waits once
 //   for (std::size_t f = 0; f < out.size(); ++f) use(out.frame(f));   // facepost::Detections
+//
+// To consume the results on the device instead, make your stream wait for the batch:
+//   cudaStreamWaitEvent(my_stream, pp.done_event(), 0);   // no host wait
+//   ... kernels on my_stream reading pp.device_results() ...
 //
 // Per frame, the same pipeline and the same order as the CPU Postprocessor: filter (score > t,
 // finite) -> sort (score descending, ties by ascending prior index) -> top_k -> decode (rows with
@@ -14,9 +18,16 @@
 // are the CPU's bit for bit, logit inputs' softmax included.
 //
 // Kernels per batch, all on the caller's stream, no host synchronisation: memset, filter +
-// compaction, segment bounds, CUB segmented radix sort, decode, NMS. The host waits only in
-// download()/synchronize(), when a buffer must grow (first batch, larger batch), and when the
-// input size changes (the priors' pinned staging buffer is reused).
+// compaction, segment bounds, CUB segmented radix sort, decode, NMS; done_event() is recorded
+// after them. The host waits only in download() (one cudaStreamSynchronize, after the copies of
+// the counts, rows and prior indices into the BatchDetections' pinned memory) and
+// synchronize(), when a buffer must grow (first batch, larger batch), and when the input size
+// changes (the priors' pinned staging buffer is reused). download() copies keep_capacity rows
+// per frame (min(keep_top_k, top_k, priors); 64 bytes a row) whatever the detection counts, so
+// that it needs no second wait: bound keep_top_k to bound the copy.
+//
+// Errors: a failed enqueue (bad input, a refused pointer, a failed allocation or CUDA call)
+// leaves no batch: download() then returns no frames, and the object stays usable.
 //
 // Build: nvcc, C++17, any architecture >= sm_70 (CUDA 12; >= sm_75 with CUDA 13). Do not compile with -use_fast_math / -ftz=true
 // if subnormal values must match the CPU (flush-to-zero changes them).
@@ -46,6 +57,7 @@
 #include "facepost/cuda/decode.cuh"
 #include "facepost/cuda/error.cuh"
 #include "facepost/cuda/filter.cuh"
+#include "facepost/cuda/launch.cuh"
 #include "facepost/cuda/load.cuh"
 #include "facepost/cuda/nms.cuh"
 #include "facepost/cuda/sort.cuh"
@@ -85,7 +97,9 @@ struct DeviceResults {
   const float* frame_rows(std::size_t f) const noexcept { return rows + f * capacity * kDetectionCols; }
 };
 
-/// Host copy of a batch's detections.
+/// Host copy of a batch's detections, in page-locked memory (the copies from the device are
+/// asynchronous DMA; reused by download(out), so same-shape batches allocate nothing). Movable,
+/// not copyable.
 class BatchDetections {
  public:
   std::size_t size() const noexcept { return stats_.size(); }
@@ -98,17 +112,21 @@ class BatchDetections {
  private:
   template <class>
   friend class BasicCudaPostprocessor;
-  std::vector<float> rows_;            // [batch, stride_, 15]
-  std::vector<std::uint32_t> prior_;   // [batch, stride_]
+  PinnedBuffer<float> rows_;            // [batch, stride_, 15]
+  PinnedBuffer<std::uint32_t> prior_;   // [batch, stride_]
   std::vector<RunStats> stats_;
   std::size_t stride_ = 0;
 };
 
 namespace detail {
 
-inline void check_device_pointer(const void* p, const char* name) {
+inline void check_device_pointer(const void* p, const char* name, int device) {
   cudaPointerAttributes a{};
   check(cudaPointerGetAttributes(&a, p), (std::string("cudaPointerGetAttributes(") + name + ")").c_str());
+  if (a.type == cudaMemoryTypeDevice && a.device != device)
+    throw Error(Errc::bad_argument, std::string(name) + " is memory of device " + std::to_string(a.device) +
+                                        " but the current device is " + std::to_string(device) +
+                                        "; call cudaSetDevice(" + std::to_string(a.device) + ") before enqueue");
   if (a.type == cudaMemoryTypeUnregistered)
     throw Error(Errc::bad_argument,
                 std::string(name) + " is a pageable host pointer; pass device, managed or mapped pinned memory");
@@ -178,38 +196,42 @@ class BasicCudaPostprocessor {
   /// Blocks until the last batch is done.
   void synchronize() const { done_.synchronize(); }
 
-  /// Waits for the last batch and copies its detections and counts to `out` (whose buffers are
-  /// reused: a stream of same-shape batches allocates nothing after the first).
+  /// The event recorded on the stream right after the last batch's kernels (nullptr before the
+  /// first batch): cudaStreamWaitEvent(s, done_event(), 0) makes stream s wait for the batch
+  /// (to read device_results() there) without blocking the host. The same event is re-recorded by
+  /// the next enqueue: wait on it before that.
+  cudaEvent_t done_event() const noexcept { return done_.get(); }
+
+  /// Copies the last batch's counts, detection rows and prior indices into `out`'s pinned
+  /// buffers (reused: a stream of same-shape batches allocates nothing after the first) and
+  /// waits for them: one host synchronisation. No frames if no batch was enqueued or the last
+  /// enqueue failed.
   void download(BatchDetections& out) {
     out.stats_.clear();
     out.stride_ = 0;
     const std::size_t b = shape_.batch;
     if (b == 0) return;
+    const std::size_t cap = shape_.keep_capacity;
+    out.rows_.reserve(b * cap * kDetectionCols, "detection rows (host)");
+    out.prior_.reserve(b * cap, "detection prior indices (host)");
     unsigned* host = ws_.host_counts();
     FACEPOST_CUDA_CHECK(cudaMemcpyAsync(host, ws_.counts(), 3 * b * sizeof(unsigned), cudaMemcpyDeviceToHost, stream_));
+    if (cap > 0) {
+      FACEPOST_CUDA_CHECK(cudaMemcpyAsync(out.rows_.data(), ws_.out_rows(), b * cap * kDetectionCols * sizeof(float),
+                                          cudaMemcpyDeviceToHost, stream_));
+      FACEPOST_CUDA_CHECK(cudaMemcpyAsync(out.prior_.data(), ws_.out_prior(), b * cap * sizeof(std::uint32_t),
+                                          cudaMemcpyDeviceToHost, stream_));
+    }
     FACEPOST_CUDA_CHECK(cudaStreamSynchronize(stream_));
     out.stats_.resize(b);
-    std::size_t widest = 0;
     for (std::size_t f = 0; f < b; ++f) {
       RunStats& s = out.stats_[f];
       s.priors = shape_.rows;
       s.candidates = host[f];
       s.ranked = host[b + f];
       s.detections = host[2 * b + f];
-      widest = std::max<std::size_t>(widest, s.detections);
     }
-    out.stride_ = widest;
-    out.rows_.resize(b * widest * kDetectionCols);
-    out.prior_.resize(b * widest);
-    if (widest == 0) return;
-    // One strided copy of the first `widest` rows of every frame.
-    FACEPOST_CUDA_CHECK(cudaMemcpy2DAsync(out.rows_.data(), widest * kDetectionCols * sizeof(float), ws_.out_rows(),
-                                          shape_.keep_capacity * kDetectionCols * sizeof(float),
-                                          widest * kDetectionCols * sizeof(float), b, cudaMemcpyDeviceToHost, stream_));
-    FACEPOST_CUDA_CHECK(cudaMemcpy2DAsync(out.prior_.data(), widest * sizeof(std::uint32_t), ws_.out_prior(),
-                                          shape_.keep_capacity * sizeof(std::uint32_t), widest * sizeof(std::uint32_t),
-                                          b, cudaMemcpyDeviceToHost, stream_));
-    FACEPOST_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    out.stride_ = cap;
   }
 
   BatchDetections download() {
@@ -266,15 +288,17 @@ class BasicCudaPostprocessor {
     if (ws_.device() >= 0 && ws_.device() != device)
       throw Error(Errc::bad_argument, "the workspace lives on device " + std::to_string(ws_.device()) +
                                           " but the current device is " + std::to_string(device));
-    detail::check_device_pointer(heads.loc, "loc");
-    detail::check_device_pointer(heads.conf, "conf");
-    detail::check_device_pointer(heads.landms, "landms");
+    detail::check_device_pointer(heads.loc, "loc", device);
+    detail::check_device_pointer(heads.conf, "conf", device);
+    detail::check_device_pointer(heads.landms, "landms", device);
     ws_.set_device(device);
 
+    // From here the previous batch's results are gone (its buffers may be freed by a growth that
+    // then fails): no batch until this one is fully queued.
+    shape_ = BatchShape{};
     done_.make_wait(stream);  // the previous batch (perhaps on another stream) owns the buffers
     ws_.reserve(s, done_);
     ws_.upload_priors(grid_, stream, done_);
-    shape_ = BatchShape{};  // results are invalid until this batch is fully queued
 
     const unsigned B = static_cast<unsigned>(s.batch);
     const unsigned N = static_cast<unsigned>(s.rows);
@@ -287,17 +311,18 @@ class BasicCudaPostprocessor {
     const detail::FilterArgs fa{N, params_.score_threshold, logit_prefilter_cut(params_.score_threshold), s.index_bits};
     const dim3 filter_grid(detail::blocks_for(s.rows, detail::kFilterThreads), B);
     if (params_.score_format == ScoreFormat::probabilities)
-      detail::filter_kernel<T, ScoreFormat::probabilities>
-          <<<filter_grid, detail::kFilterThreads, 0, stream>>>(heads.conf, fa, ws_.keys(0), candidates);
+      detail::launch(detail::filter_kernel<T, ScoreFormat::probabilities>, filter_grid, detail::kFilterThreads, stream,
+                     heads.conf, fa, ws_.keys(0), candidates);
     else
-      detail::filter_kernel<T, ScoreFormat::logits>
-          <<<filter_grid, detail::kFilterThreads, 0, stream>>>(heads.conf, fa, ws_.keys(0), candidates);
+      detail::launch(detail::filter_kernel<T, ScoreFormat::logits>, filter_grid, detail::kFilterThreads, stream,
+                     heads.conf, fa, ws_.keys(0), candidates);
     check_launch("facepost::cuda::detail::filter_kernel");
 
     // 2. Per-frame sort of the keys.
     int* begin = ws_.segments();
     int* end = begin + B;
-    detail::segment_bounds_kernel<><<<detail::blocks_for(B, 128), 128, 0, stream>>>(candidates, B, N, begin, end);
+    detail::launch(detail::segment_bounds_kernel<>, detail::blocks_for(B, 128), 128, stream, candidates, B, N, begin,
+                   end);
     check_launch("facepost::cuda::detail::segment_bounds_kernel");
     cub::DoubleBuffer<std::uint64_t> keys(ws_.keys(0), ws_.keys(1));
     detail::sort_keys(ws_.sort_temp(), ws_.sort_temp_bytes(), keys, s.batch, s.rows, begin, end, s.index_bits, stream);
@@ -309,18 +334,18 @@ class BasicCudaPostprocessor {
     const detail::DecodeConstants k = detail::make_decode_constants(input, grid_.spec().variance, mapping);
     const unsigned decode_x =
         std::max(1u, std::min(detail::blocks_for(s.capacity, detail::kDecodeThreads), std::max(1u, 1024u / B)));
-    detail::decode_kernel<T><<<dim3(decode_x, B), detail::kDecodeThreads, 0, stream>>>(
+    detail::launch(detail::decode_kernel<T>, dim3(decode_x, B), detail::kDecodeThreads, stream,
         heads.loc, heads.landms, ws_.priors(), sorted, candidates, layout, k, ws_.boxes(), ws_.finite(), ranked);
     check_launch("facepost::cuda::detail::decode_kernel");
 
     // 4. NMS, keep_top_k, detection rows.
     const detail::Suppression test = detail::make_suppression(params_.nms_threshold);
     if (params_.iou == IouConvention::legacy_pixel)
-      detail::nms_kernel<T, IouConvention::legacy_pixel><<<B, detail::kNmsThreads, 0, stream>>>(
+      detail::launch(detail::nms_kernel<T, IouConvention::legacy_pixel>, B, detail::kNmsThreads, stream,
           ws_.boxes(), ws_.finite(), sorted, candidates, heads.landms, ws_.priors(), layout, k, test,
           ws_.kept_boxes(), ws_.kept_area(), ws_.out_rows(), ws_.out_prior(), detections);
     else
-      detail::nms_kernel<T, IouConvention::continuous><<<B, detail::kNmsThreads, 0, stream>>>(
+      detail::launch(detail::nms_kernel<T, IouConvention::continuous>, B, detail::kNmsThreads, stream,
           ws_.boxes(), ws_.finite(), sorted, candidates, heads.landms, ws_.priors(), layout, k, test,
           ws_.kept_boxes(), ws_.kept_area(), ws_.out_rows(), ws_.out_prior(), detections);
     check_launch("facepost::cuda::detail::nms_kernel");

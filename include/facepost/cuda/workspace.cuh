@@ -48,8 +48,7 @@ class Workspace {
   /// Grows the buffers for `s`. `in_flight` is the last batch that may still use them: it is
   /// waited for before anything is freed (growth only).
   void reserve(const BatchShape& s, const Event& in_flight) {
-    const bool grow = counts_.capacity() < 3 * s.batch || keys_[0].capacity() < s.batch * s.rows ||
-                      boxes_.capacity() < s.batch * s.capacity || out_rows_.capacity() < s.batch * s.keep_capacity * kDetectionCols;
+    const bool grow = !fits(s);
     const bool new_sort_shape = !(sort_batch_ == s.batch && sort_rows_ == s.rows && sort_index_bits_ == s.index_bits);
     std::size_t temp = sort_temp_bytes_;
     if (new_sort_shape) temp = detail::sort_temp_bytes(s.batch, s.rows, s.index_bits);
@@ -120,6 +119,15 @@ class Workspace {
   unsigned* host_counts() const noexcept { return host_counts_.data(); }
 
  private:
+  /// Every buffer holds `s` (after a failed growth, any of them may have been freed).
+  bool fits(const BatchShape& s) const noexcept {
+    const std::size_t fr = s.batch * s.rows, fc = s.batch * s.capacity, fk = s.batch * s.keep_capacity;
+    return counts_.capacity() >= 3 * s.batch && segments_.capacity() >= 2 * s.batch && keys_[0].capacity() >= fr &&
+           keys_[1].capacity() >= fr && boxes_.capacity() >= fc && finite_.capacity() >= fc &&
+           kept_boxes_.capacity() >= fk && kept_area_.capacity() >= fk && out_rows_.capacity() >= fk * kDetectionCols &&
+           out_prior_.capacity() >= fk && host_counts_.capacity() >= 3 * s.batch;
+  }
+
   void record_sort_shape(const BatchShape& s, std::size_t temp) noexcept {
     sort_batch_ = s.batch;
     sort_rows_ = s.rows;

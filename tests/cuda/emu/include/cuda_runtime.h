@@ -1,0 +1,3 @@
+// Emulated CUDA runtime (tests/cuda/emu): see facepost_emu/runtime.hpp.
+#pragma once
+#include "facepost_emu/runtime.hpp"
