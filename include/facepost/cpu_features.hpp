@@ -13,8 +13,8 @@ FACEPOST_ABI_BEGIN
 namespace detail {
 
 struct CpuFeatures {
-  bool avx2 = false;    ///< AVX2 (and AVX, POPCNT), with YMM state saved by the OS
-  bool avx512 = false;  ///< AVX-512F on top of avx2, with opmask and ZMM state saved by the OS
+  bool avx2 = false;    ///< AVX2, BMI1/2, LZCNT, POPCNT (x86-64-v3 less FMA), YMM state saved by the OS
+  bool avx512 = false;  ///< AVX-512 F/BW/CD/DQ/VL on top of avx2 (x86-64-v4), ZMM state saved by the OS
 };
 
 inline CpuFeatures detect_cpu_features() noexcept {
@@ -29,9 +29,12 @@ inline CpuFeatures detect_cpu_features() noexcept {
   const bool ymm_state = (xcr0_lo & 0x6u) == 0x6u;             // SSE and AVX state
   const bool zmm_state = (xcr0_lo & 0xE6u) == 0xE6u;           // plus opmask, ZMM_Hi256, Hi16_ZMM
   if (__get_cpuid_max(0, nullptr) < 7) return f;
+  unsigned ea = 0, eb = 0, ec = 0, ed = 0;
+  const bool lzcnt = __get_cpuid(0x80000001u, &ea, &eb, &ec, &ed) && ((ec >> 5) & 1u);
   __cpuid_count(7, 0, a, b, c, d);
-  f.avx2 = ymm_state && ((b >> 5) & 1u);
-  f.avx512 = f.avx2 && zmm_state && ((b >> 16) & 1u);
+  auto bit = [&](unsigned n) { return ((b >> n) & 1u) != 0; };
+  f.avx2 = ymm_state && lzcnt && bit(5) && bit(3) && bit(8);                       // AVX2, BMI1, BMI2
+  f.avx512 = f.avx2 && zmm_state && bit(16) && bit(17) && bit(28) && bit(30) && bit(31);  // F DQ CD BW VL
 #endif
   return f;
 }

@@ -152,17 +152,15 @@
 // are compiled for it function by function. Every function defined between BEGIN and END,
 // templates and lambdas included, gets the target.
 #if defined(FACEPOST_DISPATCH_AT_RUNTIME)
-#define FACEPOST_DETAIL_AVX2_TARGET "avx2,popcnt"
-#define FACEPOST_DETAIL_AVX512_TARGET "avx512f,avx2,popcnt"
 #if defined(__clang__)
 #define FACEPOST_TARGET_AVX2_BEGIN \
-  _Pragma("clang attribute push(__attribute__((target(\"avx2,popcnt\"))), apply_to = function)")
+  _Pragma("clang attribute push(__attribute__((target(\"avx2,bmi,bmi2,lzcnt,popcnt\"))), apply_to = function)")
 #define FACEPOST_TARGET_AVX512_BEGIN \
-  _Pragma("clang attribute push(__attribute__((target(\"avx512f,avx2,popcnt\"))), apply_to = function)")
+  _Pragma("clang attribute push(__attribute__((target(\"avx512f,avx512bw,avx512cd,avx512dq,avx512vl,avx2,bmi,bmi2,lzcnt,popcnt\"))), apply_to = function)")
 #define FACEPOST_TARGET_END _Pragma("clang attribute pop")
 #else
-#define FACEPOST_TARGET_AVX2_BEGIN _Pragma("GCC push_options") _Pragma("GCC target(\"avx2,popcnt\")")
-#define FACEPOST_TARGET_AVX512_BEGIN _Pragma("GCC push_options") _Pragma("GCC target(\"avx512f,avx2,popcnt\")")
+#define FACEPOST_TARGET_AVX2_BEGIN _Pragma("GCC push_options") _Pragma("GCC target(\"avx2,bmi,bmi2,lzcnt,popcnt\")")
+#define FACEPOST_TARGET_AVX512_BEGIN _Pragma("GCC push_options") _Pragma("GCC target(\"avx512f,avx512bw,avx512cd,avx512dq,avx512vl,avx2,bmi,bmi2,lzcnt,popcnt\")")
 #define FACEPOST_TARGET_END _Pragma("GCC pop_options")
 #endif
 #else
