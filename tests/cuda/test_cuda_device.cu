@@ -15,106 +15,18 @@
 #include <vector>
 
 #include "../fixtures.hpp"
+#include "batch_support.hpp"
 #include "reference.hpp"
 
 namespace {
 
+using namespace cuda_test;
 using cuda_reference::FrameResult;
 using cuda_reference::HostFrame;
 using facepost::AnchorConfig;
 using facepost::ImageMapping;
 using facepost::InputSize;
 using facepost::Params;
-
-HostFrame load_frame(const char* name) {
-  const fixtures::Heads h(name);
-  HostFrame f;
-  f.loc = h.loc.data;
-  f.conf = h.conf.data;
-  f.landms = h.landms.data;
-  f.rows = std::size_t(h.loc.shape[0]);
-  return f;
-}
-
-/// The frame as the device sees it after a float16 round trip.
-HostFrame half_rounded(const HostFrame& f) {
-  HostFrame h = f;
-  for (std::vector<float>* v : {&h.loc, &h.conf, &h.landms})
-    for (float& x : *v) x = __half2float(__float2half_rn(x));
-  return h;
-}
-
-template <class T>
-T to_element(float v);
-template <>
-float to_element<float>(float v) {
-  return v;
-}
-template <>
-__half to_element<__half>(float v) {
-  return __float2half_rn(v);
-}
-
-/// Frames concatenated into device tensors [B,N,C] of element type T.
-template <class T>
-struct DeviceBatch {
-  facepost::cuda::DeviceBuffer<T> loc, conf, landms;
-  std::size_t batch = 0, rows = 0;
-
-  explicit DeviceBatch(const std::vector<const HostFrame*>& frames) : batch(frames.size()), rows(frames[0]->rows) {
-    upload(loc, frames, &HostFrame::loc, 4);
-    upload(conf, frames, &HostFrame::conf, 2);
-    upload(landms, frames, &HostFrame::landms, 10);
-  }
-  facepost::cuda::DeviceHeads<T> heads() const { return {loc.data(), conf.data(), landms.data(), batch, rows}; }
-
- private:
-  void upload(facepost::cuda::DeviceBuffer<T>& dst, const std::vector<const HostFrame*>& frames,
-              std::vector<float> HostFrame::*field, std::size_t cols) {
-    std::vector<T> host;
-    host.reserve(frames.size() * rows * cols);
-    for (const HostFrame* f : frames) {
-      REQUIRE(f->rows == rows);
-      for (float v : f->*field) host.push_back(to_element<T>(v));
-    }
-    dst.reserve(host.size(), "test tensor");
-    FACEPOST_CUDA_CHECK(cudaMemcpy(dst.data(), host.data(), host.size() * sizeof(T), cudaMemcpyHostToDevice));
-  }
-};
-
-struct Totals {
-  std::size_t frames = 0, rows = 0;
-};
-
-/// Runs `frames` as one batch of element type T and checks each frame bit for bit: rows, prior
-/// indices and counts equal to the CPU Postprocessor's and to the host emulation's. For T = __half,
-/// `frames` must hold float16-representable values (the device converts them exactly).
-template <class T>
-facepost::cuda::BatchDetections check_batch(facepost::cuda::CudaPostprocessor& gpu,
-                                            const std::vector<const HostFrame*>& frames, const AnchorConfig& anchors,
-                                            InputSize input, const ImageMapping& mapping, const Params& params,
-                                            const std::string& what, Totals& totals) {
-  const DeviceBatch<T> batch(frames);
-  gpu.set_params(params);
-  gpu.enqueue(batch.heads(), input, mapping);
-  facepost::cuda::BatchDetections out = gpu.download();
-  REQUIRE(out.size() == frames.size());
-  facepost::Postprocessor cpu(anchors, params);
-  for (std::size_t f = 0; f < frames.size(); ++f) {
-    INFO(what << ", frame " << f << " of " << frames.size());
-    const facepost::Detections d = cpu.run(frames[f]->view(), input, mapping);
-    const FrameResult e = cuda_reference::run(*frames[f], cpu.priors().data(), params, input, anchors.variance, mapping);
-    CHECK(cuda_reference::compare_exact(out.frame(f), out.stats(f), e) == "");
-    CHECK(cuda_reference::compare_exact(out.frame(f), out.stats(f), d, cpu.stats()) == "");
-    ++totals.frames;
-    totals.rows += out.frame(f).size();
-  }
-  return out;
-}
-
-void report(const char* what, const Totals& t) {
-  WARN(what << ": " << t.frames << " frames, " << t.rows << " detections compared bit for bit");
-}
 
 /// Frames derived from a fixture that stress one stage each.
 std::vector<HostFrame> variants(const HostFrame& base) {
@@ -168,15 +80,6 @@ HostFrame synthetic_frame(std::size_t rows, std::uint32_t seed) {
   return f;
 }
 
-ImageMapping fixture_mapping(const fixtures::Fixture& fx) { return ImageMapping::resize(fx.resize); }
-
-const fixtures::Fixture& fixture(const char* name) {
-  static const std::vector<fixtures::Fixture> all = fixtures::all();
-  for (const fixtures::Fixture& fx : all)
-    if (std::string(fx.name) == name) return fx;
-  FAIL("no fixture " << name);
-  return all.front();
-}
 
 /// Fake, never dereferenced, suitably aligned pointers for the validation tests.
 alignas(16) float fake_tensor[16];

@@ -4,19 +4,19 @@
 // failure, a pointer of another device) and the download path (one synchronisation, pinned
 // results, the done event). Test cases tagged [tsan] form the reduced set run under
 // ThreadSanitizer (tools/ci/cuda_emulated_tsan.sh).
-#include "support.hpp"
+#include "../batch_support.hpp"
 
 #include <cmath>
 #include <limits>
 #include <string>
 #include <vector>
 
-using emu_test::check_batch;
-using emu_test::DeviceBatch;
-using emu_test::fixture;
-using emu_test::fixture_mapping;
-using emu_test::HostFrame;
-using emu_test::Totals;
+using cuda_test::check_batch;
+using cuda_test::DeviceBatch;
+using cuda_test::fixture;
+using cuda_test::fixture_mapping;
+using cuda_test::HostFrame;
+using cuda_test::Totals;
 using facepost::AnchorConfig;
 using facepost::ImageMapping;
 using facepost::InputSize;
@@ -29,7 +29,7 @@ HostFrame scene_frame(const AnchorConfig& anchors, InputSize input, std::size_t 
   facepost_test::SceneOptions o;
   o.faces = faces;
   o.seed = seed;
-  return emu_test::from_scene(facepost_test::make_synthetic_scene(anchors, input, o));
+  return cuda_test::from_scene(facepost_test::make_synthetic_scene(anchors, input, o));
 }
 
 AnchorConfig mnet() { return facepost::to_anchor_config(facepost::presets::retinaface_mnet{}); }
@@ -152,7 +152,7 @@ TEST_CASE("emulator: float16 conversions are exact one way and round to nearest 
 TEST_CASE("emulated: every fixture and golden set, one frame per batch, fp32", "[emu]") {
   Totals totals;
   for (const fixtures::Fixture& fx : fixtures::all()) {
-    const HostFrame frame = emu_test::load_frame(fx.name);
+    const HostFrame frame = cuda_test::load_frame(fx.name);
     facepost::cuda::CudaPostprocessor gpu(fx.anchors);
     for (const fixtures::GoldenSet& gs : fixtures::golden_sets()) {
       const std::string what = std::string(fx.name) + " / " + gs.name;
@@ -204,7 +204,7 @@ TEST_CASE("emulated: more than 1000 kept boxes, keep_top_k inside an NMS chunk, 
   const AnchorConfig anchors = mnet();
   const InputSize input{320, 256};  // 3,360 priors
   const std::size_t n = prior_count(anchors, input);
-  const HostFrame a = emu_test::tie_frame(n, 1), b = emu_test::tie_frame(n, 2);
+  const HostFrame a = cuda_test::tie_frame(n, 1), b = cuda_test::tie_frame(n, 2);
   facepost::cuda::CudaPostprocessor gpu(anchors);
   Params unlimited = Params{}.unlimited();
   Params continuous = unlimited;
@@ -232,7 +232,7 @@ TEST_CASE("emulated: float16 inputs equal the CPU on the float16-rounded inputs"
   Totals totals;
   for (const char* name : {"group_mnet_long640", "crowd_rfb_long640"}) {
     const fixtures::Fixture& fx = fixture(name);
-    const HostFrame frame = emu_test::half_rounded(emu_test::load_frame(name));
+    const HostFrame frame = cuda_test::half_rounded(cuda_test::load_frame(name));
     HostFrame scaled = frame;
     for (std::size_t r = 0; r < scaled.rows; ++r)
       scaled.conf[2 * r + 1] = __half2float(__float2half_rn(scaled.conf[2 * r + 1] * 0.75f));
@@ -243,7 +243,7 @@ TEST_CASE("emulated: float16 inputs equal the CPU on the float16-rounded inputs"
   }
   const AnchorConfig anchors = mnet();
   const InputSize input{320, 240};
-  const HostFrame s = emu_test::half_rounded(scene_frame(anchors, input, 60, 7));
+  const HostFrame s = cuda_test::half_rounded(scene_frame(anchors, input, 60, 7));
   facepost::cuda::CudaPostprocessor gpu(anchors);
   check_batch<__half>(gpu, {&s}, anchors, input, ImageMapping::resize(0.5f), Params{}.unlimited(), "scene fp16",
                       totals);
@@ -254,7 +254,7 @@ TEST_CASE("emulated: logit scores (softmax on the device) equal the CPU", "[emu]
   Totals totals;
   for (const char* name : {"group_mnet_long640", "selfie_slim_native"}) {
     const fixtures::Fixture& fx = fixture(name);
-    HostFrame frame = emu_test::load_frame(name);
+    HostFrame frame = cuda_test::load_frame(name);
     for (std::size_t r = 0; r < frame.rows; ++r) {  // log-probabilities are valid two-class logits
       frame.conf[2 * r] = float(std::log(double(frame.conf[2 * r])));
       frame.conf[2 * r + 1] = float(std::log(double(frame.conf[2 * r + 1])));
@@ -284,7 +284,7 @@ TEST_CASE("emulated: letterbox mapping and clipping", "[emu]") {
   Totals totals;
   for (const char* name : {"group_mnet_long640", "family_fd1mnet_native"}) {
     const fixtures::Fixture& fx = fixture(name);
-    const HostFrame frame = emu_test::load_frame(name);
+    const HostFrame frame = cuda_test::load_frame(name);
     const int ow = fx.input.width * 5 / 4, oh = fx.input.height * 3 / 2;
     ImageMapping m = ImageMapping::letterbox_fit(ow, oh, fx.input.width, fx.input.height);
     m.clip_to(float(ow), float(oh));

@@ -1,9 +1,10 @@
-// tests/cuda/emu/support.hpp - helpers of the emulated CUDA tests: frames, device batches, and the
-// bit-for-bit comparison of a CudaPostprocessor batch with the CPU backend.
+// tests/cuda/batch_support.hpp - helpers of the CUDA tests, on a GPU (test_cuda_device.cu) and on
+// the CPU emulation (emu/test_emulated.cpp): frames, device batches, and the bit-for-bit comparison
+// of a CudaPostprocessor batch with the CPU backend.
 #pragma once
 
-// Host-only headers first: the emulated cuda_runtime.h defines __CUDA_ARCH__ (device code
-// paths of facepost's CUDA headers) once it is included.
+// Host-only headers first: the emulated cuda_runtime.h (tests/cuda/emu) defines __CUDA_ARCH__
+// (device code paths of facepost's CUDA headers) once it is included.
 #include <catch2/catch.hpp>
 
 #include <cstddef>
@@ -11,16 +12,16 @@
 #include <string>
 #include <vector>
 
-#include "../../fixtures.hpp"
-#include "../../support/synthetic_scene.hpp"
+#include "../fixtures.hpp"
+#include "../support/synthetic_scene.hpp"
 
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
-#include "../reference.hpp"
+#include "reference.hpp"
 #include "facepost/cuda/postprocess.cuh"
 
-namespace emu_test {
+namespace cuda_test {
 
 using cuda_reference::FrameResult;
 using cuda_reference::HostFrame;
@@ -167,4 +168,4 @@ inline HostFrame tie_frame(std::size_t rows, std::uint32_t seed) {
   return f;
 }
 
-}  // namespace emu_test
+}  // namespace cuda_test
