@@ -57,28 +57,6 @@ std::vector<HostFrame> variants(const HostFrame& base) {
   return v;
 }
 
-/// A frame of `rows` priors with quantised scores (many exact ties, all above 0.02) and boxes
-/// that barely overlap their neighbours: thousands of boxes survive NMS.
-HostFrame synthetic_frame(std::size_t rows, std::uint32_t seed) {
-  HostFrame f;
-  f.rows = rows;
-  f.loc.resize(4 * rows);
-  f.conf.resize(2 * rows);
-  f.landms.resize(10 * rows);
-  std::uint32_t s = seed;
-  auto next = [&s] {
-    s = s * 1664525u + 1013904223u;
-    return s >> 8;
-  };
-  for (std::size_t r = 0; r < rows; ++r) {
-    const float score = 0.03f + float(next() % 97u) / 100.f;
-    f.conf[2 * r] = 1.f - score;
-    f.conf[2 * r + 1] = score;
-    for (int c = 0; c < 4; ++c) f.loc[4 * r + c] = (float(next() % 2001u) - 1000.f) / 2500.f;
-    for (int c = 0; c < 10; ++c) f.landms[10 * r + c] = (float(next() % 2001u) - 1000.f) / 500.f;
-  }
-  return f;
-}
 
 
 /// Fake, never dereferenced, suitably aligned pointers for the validation tests.
@@ -221,7 +199,7 @@ TEST_CASE("cuda: synthetic frames with many ties and thousands of surviving boxe
   const InputSize input{640, 640};
   facepost::PriorGrid<AnchorConfig> grid(anchors);
   grid.build(input);
-  const HostFrame a = synthetic_frame(grid.size(), 1), b = synthetic_frame(grid.size(), 2);
+  const HostFrame a = tie_frame(grid.size(), 1), b = tie_frame(grid.size(), 2);
   facepost::cuda::CudaPostprocessor gpu(anchors);
   Params unlimited = Params{}.unlimited();
   Params continuous = unlimited;
