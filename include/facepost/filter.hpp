@@ -16,11 +16,11 @@ FACEPOST_ABI_BEGIN
 
 /// Writes the indices and face scores of the rows whose face score is strictly greater than
 /// `threshold` (compared in float32, as numpy does) and finite, in row order. NaN never passes.
-/// `index` and `score` need room for conf.rows entries. Returns the number written.
-inline std::size_t filter_scores(const TensorView& conf, float threshold, ScoreFormat format, std::uint32_t* index,
-                                 float* score) noexcept {
+/// `index` and `score` need room for conf.rows entries. Returns the number written. A contiguous
+/// [N,2] tensor is scanned by the kernel set `k`, any other layout row by row.
+inline std::size_t filter_scores(const kernels::KernelTable& k, const TensorView& conf, float threshold,
+                                 ScoreFormat format, std::uint32_t* index, float* score) noexcept {
   if (conf.col_stride == 1 && conf.row_stride == 2) {  // contiguous [N,2]: the SIMD kernels
-    const kernels::KernelTable& k = active_kernels();
     return format == ScoreFormat::probabilities ? k.filter_probabilities(conf.data, conf.rows, threshold, index, score)
                                                 : k.filter_logits(conf.data, conf.rows, threshold, index, score);
   }
@@ -41,6 +41,12 @@ inline std::size_t filter_scores(const TensorView& conf, float threshold, ScoreF
     if (s > threshold) index[n] = static_cast<std::uint32_t>(r), score[n] = s, ++n;  // NaN fails here
   }
   return n;
+}
+
+/// filter_scores with the active kernels (dispatch.hpp).
+inline std::size_t filter_scores(const TensorView& conf, float threshold, ScoreFormat format, std::uint32_t* index,
+                                 float* score) noexcept {
+  return filter_scores(active_kernels(), conf, threshold, format, index, score);
 }
 
 FACEPOST_ABI_END

@@ -39,17 +39,22 @@ inline std::size_t nms_greedy_all_pairs(const BoxesSoA& b, double threshold, Iou
 /// `max_keep` (0 = no limit), which is exact since later boxes never affect earlier decisions.
 /// Any float coordinates and thresholds are accepted; with a non-finite coordinate, or a threshold
 /// below 0 or NaN, the whole call runs the O(n^2) loop.
-/// Allocates only if `ws` was not reserved for b.size boxes.
-inline std::size_t nms_greedy(const BoxesSoA& b, double threshold, IouConvention conv, std::size_t max_keep,
-                              std::uint32_t* keep, NmsWorkspace& ws) {
+/// Allocates only if `ws` was not reserved for b.size boxes. Runs with the kernel set `k`.
+inline std::size_t nms_greedy(const kernels::KernelTable& k, const BoxesSoA& b, double threshold, IouConvention conv,
+                              std::size_t max_keep, std::uint32_t* keep, NmsWorkspace& ws) {
   // Below 0 (or NaN) even disjoint boxes, of IoU 0, suppress: only the all-pairs loop is exact.
   if (!(threshold >= 0.0)) return nms_greedy_all_pairs(b, threshold, conv, max_keep, keep, ws);
   ws.reserve(b.size);
   const std::size_t limit = max_keep == 0 ? b.size : max_keep;
   const SuppressionTest test(threshold);
-  const kernels::KernelTable& k = active_kernels();
   return conv == IouConvention::legacy_pixel ? k.nms_legacy(b, test, limit, keep, ws)
                                              : k.nms_continuous(b, test, limit, keep, ws);
+}
+
+/// nms_greedy with the active kernels (dispatch.hpp).
+inline std::size_t nms_greedy(const BoxesSoA& b, double threshold, IouConvention conv, std::size_t max_keep,
+                              std::uint32_t* keep, NmsWorkspace& ws) {
+  return nms_greedy(active_kernels(), b, threshold, conv, max_keep, keep, ws);
 }
 
 FACEPOST_ABI_END

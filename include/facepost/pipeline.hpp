@@ -75,15 +75,8 @@ inline Detections run_pipeline(const kernels::KernelTable& k, const HeadOutputs&
                                RunStats& stats) noexcept {
   stats = RunStats{};
   stats.priors = heads.loc.rows;
-  const bool contiguous_conf = heads.conf.col_stride == 1 && heads.conf.row_stride == 2;
-  const std::size_t nc =
-      !contiguous_conf ? filter_scores(heads.conf, params.score_threshold, params.score_format, buf.cand_index.data(),
-                                       buf.cand_score.data())
-      : params.score_format == ScoreFormat::probabilities
-          ? k.filter_probabilities(heads.conf.data, heads.conf.rows, params.score_threshold, buf.cand_index.data(),
-                                   buf.cand_score.data())
-          : k.filter_logits(heads.conf.data, heads.conf.rows, params.score_threshold, buf.cand_index.data(),
-                            buf.cand_score.data());
+  const std::size_t nc = filter_scores(k, heads.conf, params.score_threshold, params.score_format,
+                                       buf.cand_index.data(), buf.cand_score.data());
   stats.candidates = nc;
   const std::size_t nr = rank_candidates_radix(buf.cand_score.data(), nc, params.top_k, buf.order.data(), buf.rank);
 
@@ -96,11 +89,9 @@ inline Detections run_pipeline(const kernels::KernelTable& k, const HeadOutputs&
   stats.ranked = m;
 
   const BoxesSoA boxes{buf.x1.data(), buf.y1.data(), buf.x2.data(), buf.y2.data(), m};
-  const std::size_t limit = params.keep_top_k == 0 ? m : params.keep_top_k;
-  const SuppressionTest test(params.nms_threshold);  // validated: in [0, 1]
-  const std::size_t nk = params.iou == IouConvention::legacy_pixel
-                             ? k.nms_legacy(boxes, test, limit, buf.keep.data(), buf.nms)
-                             : k.nms_continuous(boxes, test, limit, buf.keep.data(), buf.nms);
+  // Validated parameters: the threshold is in [0, 1] and buf.nms is reserved, so this never allocates.
+  const std::size_t nk =
+      nms_greedy(k, boxes, params.nms_threshold, params.iou, params.keep_top_k, buf.keep.data(), buf.nms);
 
   // Compact kept rows in place: keep is ascending, so row keep[j] >= j is never overwritten
   // before it is read.

@@ -38,9 +38,6 @@ FACEPOST_INLINE T opaque(T v) noexcept {
   return v;
 }
 
-/// a*b rounded to float32, never fused with a following add.
-FACEPOST_INLINE float mul(float a, float b) noexcept { return opaque(a * b); }
-
 }  // namespace detail
 FACEPOST_ABI_END
 }  // namespace facepost
