@@ -9,6 +9,7 @@
 
 #include "facepost/cuda/arithmetic.cuh"
 #include "facepost/cuda/load.cuh"
+#include "facepost/detections.hpp"
 
 namespace facepost {
 namespace cuda {
@@ -38,6 +39,25 @@ __device__ __forceinline__ void decode_prior_landmarks(const T* __restrict__ lan
   float d[10];
   load_row(landms + (frame_row0 + p) * 10, d);
   decode_landmarks(priors[p], d, k, out);
+}
+
+/// Writes a kept candidate (its decoded box b and sorted key) as detection row `slot` of
+/// out_rows (x1 y1 x2 y2 score, landmarks; clipped as the mapping says) and its prior index.
+template <class T>
+__device__ __forceinline__ void write_detection(const T* __restrict__ landms, const float4* __restrict__ priors,
+                                                std::size_t frame_row0, std::uint64_t key, float4 b, int index_bits,
+                                                const DecodeConstants& k, float* __restrict__ out_rows,
+                                                std::uint32_t* __restrict__ out_prior, std::size_t slot) {
+  const std::uint32_t p = key_prior(key, index_bits);
+  float lm[10];
+  decode_prior_landmarks(landms, priors, frame_row0, p, k, lm);
+  const float row[kDetectionCols] = {b.x,   b.y,   b.z,   b.w,   key_score(key, index_bits),
+                                     lm[0], lm[1], lm[2], lm[3], lm[4],
+                                     lm[5], lm[6], lm[7], lm[8], lm[9]};
+  float* out = out_rows + slot * kDetectionCols;
+#pragma unroll
+  for (int c = 0; c < static_cast<int>(kDetectionCols); ++c) out[c] = clip_column(row[c], c, k);
+  out_prior[slot] = p;
 }
 
 /// Grid (x, batch), any x: for i < min(counts[f], capacity), decodes sorted candidate i of frame

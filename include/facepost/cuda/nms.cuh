@@ -129,18 +129,8 @@ __global__ void __launch_bounds__(kNmsThreads)
       const std::size_t slot = keep0 + kept + t;
       kept_boxes[slot] = chunk_box[i];
       kept_area[slot] = chunk_area[i];
-      const std::uint64_t key = sorted_keys[row0 + start + i];
-      const std::uint32_t p = key_prior(key, layout.index_bits);
-      float lm[10];
-      decode_prior_landmarks(landms, priors, row0, p, k, lm);
-      const float4 b = chunk_box[i];
-      const float row[kDetectionCols] = {b.x,   b.y,   b.z,   b.w,   key_score(key, layout.index_bits),
-                                         lm[0], lm[1], lm[2], lm[3], lm[4],
-                                         lm[5], lm[6], lm[7], lm[8], lm[9]};
-      float* out = out_rows + slot * kDetectionCols;
-#pragma unroll
-      for (int c = 0; c < static_cast<int>(kDetectionCols); ++c) out[c] = clip_column(row[c], c, k);
-      out_prior[slot] = p;
+      write_detection(landms, priors, row0, sorted_keys[row0 + start + i], chunk_box[i], layout.index_bits, k, out_rows,
+                      out_prior, slot);
     }
     kept += taken;
     __syncthreads();  // kept boxes visible to the whole block; shared arrays free for reuse

@@ -18,8 +18,11 @@
 // are the CPU's bit for bit, logit inputs' softmax included.
 //
 // Kernels per batch, all on the caller's stream, no host synchronisation: memset, filter +
-// compaction, segment bounds, CUB segmented radix sort, decode, NMS; done_event() is recorded
-// after them. The host waits only in download() (one cudaStreamSynchronize, after the copies of
+// compaction, segment bounds, CUB segmented radix sort, decode, NMS (one block per frame);
+// done_event() is recorded after them. A single frame instead takes paths that spread it over
+// the whole GPU: CUB's device-wide radix sort (keys padded, sort.cuh) and the windowed NMS of
+// nms_frame.cuh (three kernels per window of 4096 ranked candidates), so that its latency does
+// not grow with one SM's work on thousands of candidates. The host waits only in download() (one cudaStreamSynchronize, after the copies of
 // the counts, rows and prior indices into the BatchDetections' pinned memory) and
 // synchronize(), when a buffer must grow (first batch, larger batch), and when the input size
 // changes (the priors' pinned staging buffer is reused). download() copies keep_capacity rows
@@ -60,6 +63,7 @@
 #include "facepost/cuda/launch.cuh"
 #include "facepost/cuda/load.cuh"
 #include "facepost/cuda/nms.cuh"
+#include "facepost/cuda/nms_frame.cuh"
 #include "facepost/cuda/sort.cuh"
 #include "facepost/cuda/workspace.cuh"
 #include "facepost/detections.hpp"
@@ -277,6 +281,8 @@ class BasicCudaPostprocessor {
     s.capacity = params_.top_k == 0 ? s.rows : std::min(params_.top_k, s.rows);
     s.keep_capacity = params_.keep_top_k == 0 ? s.capacity : std::min(params_.keep_top_k, s.capacity);
     s.index_bits = detail::index_bits_for(s.rows);
+    if (s.batch == 1)
+      s.window = std::min<std::size_t>(detail::kFrameWindowMax, (std::max<std::size_t>(s.capacity, 1) + 63) / 64 * 64);
     return s;
   }
 
@@ -305,7 +311,11 @@ class BasicCudaPostprocessor {
     unsigned* candidates = ws_.counts();
     unsigned* ranked = candidates + B;
     unsigned* detections = candidates + 2 * B;
-    FACEPOST_CUDA_CHECK(cudaMemsetAsync(candidates, 0, 2 * s.batch * sizeof(unsigned), stream));
+    FACEPOST_CUDA_CHECK(cudaMemsetAsync(candidates, 0, 3 * s.batch * sizeof(unsigned), stream));
+    const bool single = s.window > 0;
+    if (single)  // the device-wide sort takes all `rows` slots: the unwritten ones sort last
+      FACEPOST_CUDA_CHECK(
+          cudaMemsetAsync(ws_.keys(0), detail::kPaddingKeyByte, s.rows * sizeof(std::uint64_t), stream));
 
     // 1. Filter + compaction into ranking keys.
     const detail::FilterArgs fa{N, params_.score_threshold, logit_prefilter_cut(params_.score_threshold), s.index_bits};
@@ -319,13 +329,18 @@ class BasicCudaPostprocessor {
     check_launch("facepost::cuda::detail::filter_kernel");
 
     // 2. Per-frame sort of the keys.
-    int* begin = ws_.segments();
-    int* end = begin + B;
-    detail::launch(detail::segment_bounds_kernel<>, detail::blocks_for(B, 128), 128, stream, candidates, B, N, begin,
-                   end);
-    check_launch("facepost::cuda::detail::segment_bounds_kernel");
     cub::DoubleBuffer<std::uint64_t> keys(ws_.keys(0), ws_.keys(1));
-    detail::sort_keys(ws_.sort_temp(), ws_.sort_temp_bytes(), keys, s.batch, s.rows, begin, end, s.index_bits, stream);
+    if (single) {
+      detail::sort_frame_keys(ws_.sort_temp(), ws_.sort_temp_bytes(), keys, s.rows, s.index_bits, stream);
+    } else {
+      int* begin = ws_.segments();
+      int* end = begin + B;
+      detail::launch(detail::segment_bounds_kernel<>, detail::blocks_for(B, 128), 128, stream, candidates, B, N, begin,
+                     end);
+      check_launch("facepost::cuda::detail::segment_bounds_kernel");
+      detail::sort_keys(ws_.sort_temp(), ws_.sort_temp_bytes(), keys, s.batch, s.rows, begin, end, s.index_bits,
+                        stream);
+    }
     const std::uint64_t* sorted = keys.Current();
 
     // 3. Decode the ranked candidates (top_k of each frame).
@@ -340,19 +355,49 @@ class BasicCudaPostprocessor {
 
     // 4. NMS, keep_top_k, detection rows.
     const detail::Suppression test = detail::make_suppression(params_.nms_threshold);
-    if (params_.iou == IouConvention::legacy_pixel)
+    if (single) {
+      if (params_.iou == IouConvention::legacy_pixel)
+        launch_frame_nms<T, IouConvention::legacy_pixel>(heads, sorted, s, layout, k, test, stream);
+      else
+        launch_frame_nms<T, IouConvention::continuous>(heads, sorted, s, layout, k, test, stream);
+    } else if (params_.iou == IouConvention::legacy_pixel) {
       detail::launch(detail::nms_kernel<T, IouConvention::legacy_pixel>, B, detail::kNmsThreads, stream,
           ws_.boxes(), ws_.finite(), sorted, candidates, heads.landms, ws_.priors(), layout, k, test,
           ws_.kept_boxes(), ws_.kept_area(), ws_.out_rows(), ws_.out_prior(), detections);
-    else
+    } else {
       detail::launch(detail::nms_kernel<T, IouConvention::continuous>, B, detail::kNmsThreads, stream,
           ws_.boxes(), ws_.finite(), sorted, candidates, heads.landms, ws_.priors(), layout, k, test,
           ws_.kept_boxes(), ws_.kept_area(), ws_.out_rows(), ws_.out_prior(), detections);
-    check_launch("facepost::cuda::detail::nms_kernel");
+    }
+    if (!single) check_launch("facepost::cuda::detail::nms_kernel");
 
     done_.record(stream);
     stream_ = stream;
     shape_ = s;
+  }
+
+  /// The windowed NMS of a single frame (nms_frame.cuh): three kernels per window, enough
+  /// windows for `capacity` candidates; those past the frame's count return at once.
+  template <class T, IouConvention C>
+  void launch_frame_nms(const DeviceHeads<T>& heads, const std::uint64_t* sorted, const BatchShape& s,
+                        const detail::RankedLayout& layout, const detail::DecodeConstants& k, const detail::Suppression& test, cudaStream_t stream) {
+    const unsigned width = static_cast<unsigned>(s.window);
+    const unsigned windows = detail::blocks_for(s.capacity, width);
+    const unsigned* counts = ws_.counts();
+    unsigned* kept = ws_.counts() + 2;  // detections of frame 0
+    for (unsigned w = 0; w < windows; ++w) {
+      detail::launch(detail::window_cross_kernel<C>, detail::blocks_for(width, detail::kCrossThreads),
+                     detail::kCrossThreads, stream, ws_.boxes(), ws_.finite(), counts, layout, w, width, test,
+                     ws_.kept_boxes(), ws_.kept_area(), kept, ws_.window_gone());
+      check_launch("facepost::cuda::detail::window_cross_kernel");
+      detail::launch(detail::window_mask_kernel<C>, detail::kMaskBlocks, detail::kMaskThreads, stream, ws_.boxes(),
+                     counts, layout, w, width, test, kept, ws_.window_gone(), ws_.window_mask());
+      check_launch("facepost::cuda::detail::window_mask_kernel");
+      detail::launch(detail::window_resolve_kernel<T, C>, 1, detail::kResolveThreads, stream, ws_.boxes(), sorted,
+                     counts, heads.landms, ws_.priors(), layout, k, w, width, ws_.window_gone(), ws_.window_mask(),
+                     ws_.kept_boxes(), ws_.kept_area(), ws_.out_rows(), ws_.out_prior(), kept);
+      check_launch("facepost::cuda::detail::window_resolve_kernel");
+    }
   }
 
   PriorGrid<Spec> grid_;

@@ -1,9 +1,15 @@
-// facepost/cuda/sort.cuh - per-frame sort of the candidates' ranking keys (CUB segmented radix
-// sort; segment ends come from the device-side counts, so the host never waits for them).
+// facepost/cuda/sort.cuh - sort of the candidates' ranking keys, without the host ever waiting
+// for the candidate counts:
+//  - batches: CUB's segmented radix sort, one segment per frame, segment ends from the
+//    device-side counts (CUB sorts a segment within one thread block, so the frames of a batch
+//    spread over the GPU);
+//  - one frame: CUB's device-wide radix sort (all blocks on one frame) of all `rows` keys, the
+//    slots past the frame's count holding kPaddingKey, which sorts after every candidate.
 #pragma once
 
 #include <cuda_runtime.h>
 
+#include <cub/device/device_radix_sort.cuh>
 #include <cub/device/device_segmented_radix_sort.cuh>
 #include <cub/util_type.cuh>
 
@@ -47,6 +53,27 @@ inline void sort_keys(void* temp, std::size_t temp_bytes, cub::DoubleBuffer<std:
   FACEPOST_CUDA_CHECK(cub::DeviceSegmentedRadixSort::SortKeys(temp, temp_bytes, keys, static_cast<int>(batch * rows),
                                                               static_cast<int>(batch), begin, end, 0,
                                                               key_end_bit(index_bits), stream));
+}
+
+/// Fills the key slots no candidate was written to (memset byte): every key bit set, above any
+/// candidate's key in the sorted bits (a candidate's score part is at most kMaxFiniteBits - 1 <
+/// 2^31 - 1).
+constexpr int kPaddingKeyByte = 0xFF;
+
+/// CUB temporary storage needed to sort the `rows` keys of one frame device-wide.
+inline std::size_t frame_sort_temp_bytes(std::size_t rows, int index_bits) {
+  cub::DoubleBuffer<std::uint64_t> keys(nullptr, nullptr);
+  std::size_t bytes = 0;
+  FACEPOST_CUDA_CHECK(
+      cub::DeviceRadixSort::SortKeys(nullptr, bytes, keys, static_cast<int>(rows), 0, key_end_bit(index_bits)));
+  return bytes;
+}
+
+/// Sorts the `rows` keys of one frame (candidates, then padding) ascending, device-wide.
+inline void sort_frame_keys(void* temp, std::size_t temp_bytes, cub::DoubleBuffer<std::uint64_t>& keys,
+                            std::size_t rows, int index_bits, cudaStream_t stream) {
+  FACEPOST_CUDA_CHECK(cub::DeviceRadixSort::SortKeys(temp, temp_bytes, keys, static_cast<int>(rows), 0,
+                                                     key_end_bit(index_bits), stream));
 }
 
 }  // namespace detail

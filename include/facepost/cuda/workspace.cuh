@@ -27,6 +27,7 @@ struct BatchShape {
   std::size_t capacity = 0;       ///< ranked candidates per frame: min(top_k, rows), or rows
   std::size_t keep_capacity = 0;  ///< detections per frame: min(keep_top_k, capacity), or capacity
   int index_bits = 1;             ///< key bits of a prior index
+  std::size_t window = 0;         ///< single frame: NMS window (nms_frame.cuh); 0 for batches
 };
 
 /// Every device buffer of the pipeline, plus the priors of the last input size. Buffers grow to
@@ -34,7 +35,8 @@ struct BatchShape {
 /// batches allocates on the first one only; CUB's temporary storage is sized once per shape.
 /// Memory for B frames of N priors, ranked capacity K and keep capacity D: 16*B*N (sort keys)
 /// + 17*B*K (ranked boxes, finite flags) + 84*B*D (kept boxes, detection rows) + 16*N (priors)
-/// bytes, plus CUB's temporary storage.
+/// bytes, plus CUB's temporary storage, plus for a single frame the NMS window's W*W/8 + W/8
+/// bytes (2 MiB for W = 4096).
 ///
 /// Owned by a CudaPostprocessor; one workspace serves one batch at a time.
 class Workspace {
@@ -51,7 +53,9 @@ class Workspace {
     const bool grow = !fits(s);
     const bool new_sort_shape = !(sort_batch_ == s.batch && sort_rows_ == s.rows && sort_index_bits_ == s.index_bits);
     std::size_t temp = sort_temp_bytes_;
-    if (new_sort_shape) temp = detail::sort_temp_bytes(s.batch, s.rows, s.index_bits);
+    if (new_sort_shape)
+      temp = s.batch == 1 ? detail::frame_sort_temp_bytes(s.rows, s.index_bits)
+                          : detail::sort_temp_bytes(s.batch, s.rows, s.index_bits);
     if (!grow && temp <= sort_temp_.capacity()) {
       record_sort_shape(s, temp);
       return;
@@ -67,6 +71,8 @@ class Workspace {
     kept_area_.reserve(s.batch * s.keep_capacity, "kept box areas");
     out_rows_.reserve(s.batch * s.keep_capacity * kDetectionCols, "detection rows");
     out_prior_.reserve(s.batch * s.keep_capacity, "detection prior indices");
+    window_mask_.reserve(s.window * s.window / 64, "single-frame NMS masks");
+    window_gone_.reserve(s.window / 32, "single-frame NMS flags");
     sort_temp_.reserve(std::max<std::size_t>(temp, 1), "CUB sort temporary storage");
     host_counts_.reserve(3 * s.batch, "per-frame counts (host)");
     record_sort_shape(s, temp);
@@ -101,7 +107,8 @@ class Workspace {
            segments_.capacity() * sizeof(int) + (keys_[0].capacity() + keys_[1].capacity()) * sizeof(std::uint64_t) +
            sort_temp_.capacity() + boxes_.capacity() * sizeof(float4) + finite_.capacity() +
            kept_boxes_.capacity() * sizeof(float4) + kept_area_.capacity() * sizeof(float) +
-           out_rows_.capacity() * sizeof(float) + out_prior_.capacity() * sizeof(std::uint32_t);
+           out_rows_.capacity() * sizeof(float) + out_prior_.capacity() * sizeof(std::uint32_t) +
+           window_mask_.capacity() * sizeof(unsigned long long) + window_gone_.capacity() * sizeof(unsigned);
   }
 
   const float4* priors() const noexcept { return priors_.data(); }
@@ -117,6 +124,8 @@ class Workspace {
   float* out_rows() const noexcept { return out_rows_.data(); }
   std::uint32_t* out_prior() const noexcept { return out_prior_.data(); }
   unsigned* host_counts() const noexcept { return host_counts_.data(); }
+  unsigned long long* window_mask() const noexcept { return window_mask_.data(); }
+  unsigned* window_gone() const noexcept { return window_gone_.data(); }
 
  private:
   /// Every buffer holds `s` (after a failed growth, any of them may have been freed).
@@ -125,7 +134,8 @@ class Workspace {
     return counts_.capacity() >= 3 * s.batch && segments_.capacity() >= 2 * s.batch && keys_[0].capacity() >= fr &&
            keys_[1].capacity() >= fr && boxes_.capacity() >= fc && finite_.capacity() >= fc &&
            kept_boxes_.capacity() >= fk && kept_area_.capacity() >= fk && out_rows_.capacity() >= fk * kDetectionCols &&
-           out_prior_.capacity() >= fk && host_counts_.capacity() >= 3 * s.batch;
+           out_prior_.capacity() >= fk && host_counts_.capacity() >= 3 * s.batch &&
+           window_mask_.capacity() >= s.window * s.window / 64 && window_gone_.capacity() >= s.window / 32;
   }
 
   void record_sort_shape(const BatchShape& s, std::size_t temp) noexcept {
@@ -156,6 +166,8 @@ class Workspace {
   DeviceBuffer<float> out_rows_;
   DeviceBuffer<std::uint32_t> out_prior_;
   PinnedBuffer<unsigned> host_counts_;
+  DeviceBuffer<unsigned long long> window_mask_;
+  DeviceBuffer<unsigned> window_gone_;
 };
 
 }  // namespace cuda

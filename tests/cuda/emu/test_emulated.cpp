@@ -228,6 +228,54 @@ TEST_CASE("emulated: more than 1000 kept boxes, keep_top_k inside an NMS chunk, 
   report("many kept boxes", totals);
 }
 
+/// One frame takes the device-wide sort and the windowed NMS (nms_frame.cuh, windows of 4096
+/// candidates); 640x480 gives 12,600 candidates, i.e. four windows when top_k is off. Returns the
+/// most boxes kept by one call.
+std::size_t check_single_frames(const std::vector<Params>& params, bool with_scene, const char* label) {
+  Totals totals;
+  const AnchorConfig anchors = mnet();
+  const InputSize input{640, 480};
+  const std::size_t n = prior_count(anchors, input);
+  REQUIRE(n == 12600);
+  const HostFrame ties = cuda_test::tie_frame(n, 3);
+  const HostFrame scene = scene_frame(anchors, input, 120, 5);
+  facepost::cuda::CudaPostprocessor gpu(anchors);
+  std::size_t most = 0;
+  for (const Params& p : params) {
+    const std::string what = "top_k " + std::to_string(p.top_k) + " keep_top_k " + std::to_string(p.keep_top_k);
+    const facepost::cuda::BatchDetections t =
+        check_batch<float>(gpu, {&ties}, anchors, input, ImageMapping::resize(0.5f), p, "ties, " + what, totals);
+    if (with_scene)
+      check_batch<float>(gpu, {&scene}, anchors, input, ImageMapping::resize(0.5f), p, "scene, " + what, totals);
+    INFO(what);
+    if (p.keep_top_k != 0) CHECK(t.frame(0).size() == std::min<std::size_t>(p.keep_top_k, t.stats(0).ranked));
+    most = std::max(most, t.frame(0).size());
+  }
+  report(label, totals);
+  return most;
+}
+
+Params with_limits(std::size_t top_k, std::size_t keep_top_k) {
+  Params p = Params{}.unlimited();
+  p.top_k = top_k;
+  p.keep_top_k = keep_top_k;
+  return p;
+}
+
+TEST_CASE("emulated: a single frame spreads over the GPU: window boundaries, keep_top_k and top_k", "[emu]") {
+  Params continuous = Params{}.unlimited();
+  continuous.iou = facepost::IouConvention::continuous;
+  std::vector<Params> params = {Params{}.unlimited(), continuous, Params{}};
+  for (std::size_t keep : {300, 4096, 4097, 5000}) params.push_back(with_limits(0, keep));
+  for (std::size_t top : {64, 4096, 4097, 8200}) params.push_back(with_limits(top, 0));
+  // Kept boxes in several windows: later windows test against the earlier ones' kept boxes.
+  CHECK(check_single_frames(params, true, "single frame, windowed NMS") > 5000);
+}
+
+TEST_CASE("emulated: a single frame spreads over the GPU (reduced, for TSan)", "[tsan]") {
+  CHECK(check_single_frames({with_limits(0, 0), with_limits(0, 4097)}, false, "single frame (reduced)") > 5000);
+}
+
 TEST_CASE("emulated: float16 inputs equal the CPU on the float16-rounded inputs", "[emu]") {
   Totals totals;
   for (const char* name : {"group_mnet_long640", "crowd_rfb_long640"}) {
