@@ -6,6 +6,7 @@
 //   decode-inl.hpp  box centre, corners, mapping to original-image pixels
 //   iou-inl.hpp     area, IoU, the suppression test of each convention
 //   score-inl.hpp   probability and logit predicates, finite test, clamp
+//   softmax-inl.hpp exp_f32 and softmax_face (scalar lanes only)
 #pragma once
 
 #include <cstdint>
@@ -22,18 +23,8 @@ using namespace lanes;
 
 #define FACEPOST_ARITH_FN FACEPOST_HD FACEPOST_INLINE
 #include "facepost/arith/all-inl.hpp"
+#include "facepost/arith/softmax-inl.hpp"
 #undef FACEPOST_ARITH_FN
-
-/// exp(x) for float x, the same bits on every backend.
-FACEPOST_HD FACEPOST_INLINE float exp_f32(float x) noexcept { return to_float(exp_lanes(double(x))); }
-
-/// Face probability from two-class logits, as a float32 softmax computes it (max subtracted),
-/// with facepost's exp.
-FACEPOST_HD FACEPOST_INLINE float softmax_face(float l0, float l1) noexcept {
-  const float m = max_ref(l0, l1);
-  const float e0 = exp_f32(sub(l0, m)), e1 = exp_f32(sub(l1, m));
-  return div(e1, add(e0, e1));
-}
 
 }  // namespace arith
 FACEPOST_ABI_END

@@ -1,5 +1,5 @@
 // facepost/arith/iou-inl.hpp - box area, IoU and the suppression test of each convention,
-// bit-exact. Included inside a lane namespace; no include guard on purpose.
+// bit-exact. Included inside a lane namespace; no include guard on purpose. C++14 (Metal).
 //
 // IoU in float32 exactly as numpy / torchvision round it:
 //   inter = max(0, min(x2) - max(x1) [+1]) * max(0, ...);  iou = inter / (area_a + area_b - inter)
@@ -28,6 +28,7 @@ FACEPOST_ARITH_FN F box_iou(F ax1, F ay1, F ax2, F ay2, F area_a, F bx1, F by1, 
 ///    float <= thresh, and a NaN IoU keeps.
 template <IouConvention C, class F>
 FACEPOST_ARITH_FN auto suppresses(F iou, F t) noexcept {
-  if constexpr (C == IouConvention::legacy_pixel) return nle(iou, t);
-  else return gt(iou, t);
+  // A plain if (C++14, for Metal): both branches compile for every lane type.
+  if (C == IouConvention::legacy_pixel) return nle(iou, t);
+  return gt(iou, t);
 }

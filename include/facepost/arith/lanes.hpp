@@ -12,6 +12,8 @@
 //                       NaN and signed-zero cases included)
 //   gt lt le nle        comparisons giving a mask; nle(a, b) = !(a <= b) (true on NaN)
 //   select              mask ? a : b, lane by lane
+//   widen               float to the double lane type, exact (here double; Metal: SoftDouble)
+//   FACEPOST_F64        a binary64 constant of the arithmetic files (below)
 #pragma once
 
 #include <cmath>
@@ -30,8 +32,36 @@
 // +inf as a constant expression that host and device code (nvcc included) accept.
 #define FACEPOST_DETAIL_INF __builtin_huge_valf()
 
+// FACEPOST_F64(D, bits, value): the binary64 constant `value` (a hex-float literal, for readers)
+// whose bit pattern is `bits`, as a D. Lane layers without a double type (Metal: metal/lanes.h)
+// build it from `bits`; here it is D(value), the same code as before, and the compiler checks
+// that `value` has the bit pattern `bits` (a mismatch names the incomplete F64Literal<false>).
+#if defined(__has_builtin)
+#if __has_builtin(__builtin_bit_cast)
+#define FACEPOST_DETAIL_HAVE_BIT_CAST 1
+#endif
+#elif defined(_MSC_VER) && _MSC_VER >= 1927
+#define FACEPOST_DETAIL_HAVE_BIT_CAST 1
+#endif
+#if defined(FACEPOST_DETAIL_HAVE_BIT_CAST)
+#define FACEPOST_F64(D, bits, value)                                                               \
+  D(::facepost::detail::F64Literal<__builtin_bit_cast(std::uint64_t, value) == std::uint64_t(bits)>::get(value))
+#else
+#define FACEPOST_F64(D, bits, value) D(value)
+#endif
+
 namespace facepost {
 FACEPOST_ABI_BEGIN
+namespace detail {
+/// Defined for true only: FACEPOST_F64's compile-time check of a constant against its bits.
+template <bool BitsMatch>
+struct F64Literal;
+template <>
+struct F64Literal<true> {
+  FACEPOST_HD static constexpr double get(double v) noexcept { return v; }
+};
+}  // namespace detail
+
 namespace lanes {
 
 FACEPOST_HD FACEPOST_INLINE float add(float a, float b) noexcept {
@@ -126,6 +156,9 @@ FACEPOST_HD FACEPOST_INLINE float abs(float x) noexcept {
   return std::fabs(x);
 #endif
 }
+
+/// float to the double lane type (exact).
+FACEPOST_HD FACEPOST_INLINE double widen(float x) noexcept { return double(x); }
 
 /// Round to nearest, ties to even (std::nearbyint in the default rounding mode, which facepost
 /// assumes; the SIMD round instructions are told so explicitly).
