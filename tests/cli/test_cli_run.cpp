@@ -449,7 +449,7 @@ std::string json_value(const std::string& json, const std::string& key) {
   return json.substr(begin, end - begin);
 }
 
-TEST_CASE("defaults prints DetectOptions{} and Params{}, and --help shows the same", "[cli]") {
+TEST_CASE("defaults prints the Params defaults and --help shows the same values", "[cli]") {
   TempDir dir;
   const RunResult r = cli_test::run_cli({"defaults"}, dir);
   REQUIRE(r.exit_code == 0);

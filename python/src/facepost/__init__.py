@@ -35,8 +35,10 @@ __all__ = [
 #: Every name :func:`backend_name` can return.
 BACKENDS: Tuple[str, ...] = ("avx512", "avx2", "neon", "scalar")
 
+_PRESETS: Dict[str, Dict[str, Any]] = _core.presets()
+
 #: The anchor presets of ``facepost::presets``, in declaration order.
-PRESETS: Tuple[str, ...] = tuple(_core.presets())
+PRESETS: Tuple[str, ...] = tuple(_PRESETS)
 
 #: The anchors used when neither ``preset`` nor ``min_sizes``/``steps`` is given (the CLI's
 #: default ``--preset retinaface-mnet``; Pytorch_Retinaface's cfg_mnet and cfg_re50).
@@ -137,9 +139,9 @@ def _anchors(preset: Optional[str], min_sizes: Any, steps: Any) -> Tuple[List[Li
             raise TypeError(f"preset must be a name (str), got {preset!r} ({_type_name(preset)})")
         if preset not in PRESETS:
             raise ValueError(f"unknown preset {preset!r}; known presets: {', '.join(PRESETS)}")
-        a = _core.presets()[preset]
+        a = _PRESETS[preset]
         return a["min_sizes"], a["steps"]
-    default = _core.presets()[DEFAULT_PRESET]
+    default = _PRESETS[DEFAULT_PRESET]
     levels = default["min_sizes"]
     if min_sizes is not None:
         levels = []
@@ -338,10 +340,9 @@ def preset_anchors(name: str) -> Dict[str, Any]:
     """min_sizes, steps, variance and clip_priors of a preset (one of :data:`PRESETS`)."""
     if not isinstance(name, str):
         raise TypeError(f"name must be a preset name (str), got {name!r} ({_type_name(name)})")
-    presets = _core.presets()
-    if name not in presets:
+    if name not in _PRESETS:
         raise ValueError(f"unknown preset {name!r}; known presets: {', '.join(PRESETS)}")
-    return presets[name]
+    return _core.presets()[name]  # a fresh copy: the caller may change it
 
 
 def count_priors(input_size: Sequence[int], *, preset: Optional[str] = None,
