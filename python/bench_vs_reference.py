@@ -5,7 +5,9 @@ py_cpu_nms) against facepost on each fixture, on one core, with detect.py's para
 (threshold 0.02, top_k 5000, NMS 0.4 py_cpu_nms, keep_top_k 750). Checks that both agree with
 each other and with the fixture's golden, then prints a table of medians.
 
-    PYTHONPATH=<build>/python /usr/bin/python3 python/bench_vs_reference.py [--repeats N] [--cpu K]
+    python3 python/bench_vs_reference.py [--repeats N] [--cpu K]
+
+with the package installed (docs/python.md), or PYTHONPATH=<build>/python /usr/bin/python3 ...
 
 Exit status 1 if any result disagrees.
 """
@@ -62,7 +64,7 @@ def main():
     if not fixtures:
         parser.error(f"no fixtures under {args.data}")
 
-    print(f"facepost {facepost.__version__} (backend {facepost.backend}), numpy {np.__version__}, "
+    print(f"facepost {facepost.__version__} (backend {facepost.backend_name()}), numpy {np.__version__}, "
           f"Python {platform.python_version()}, pinned to CPU {cpu} of {os.cpu_count()}; "
           f"medians of {args.repeats} (reference) / {args.facepost_repeats} (facepost) runs")
     print("parameters: detect.py's (threshold 0.02, top_k 5000, py_cpu_nms 0.4, keep_top_k 750)\n")
@@ -74,11 +76,11 @@ def main():
     for folder in fixtures:
         meta = json.loads((folder / "meta.json").read_text())
         loc, conf, landms = (np.load(folder / f"{h}.npy") for h in ("loc", "conf", "landms"))
-        size = (meta["input_height"], meta["input_width"])
+        size = (meta["input_width"], meta["input_height"])  # facepost: (width, height)
         anchors = dict(min_sizes=meta["min_sizes"], steps=meta["steps"], variance=tuple(meta["variance"]))
 
         def reference():
-            return reference_postprocess(loc, conf, landms, size, meta["resize"], meta["min_sizes"], meta["steps"],
+            return reference_postprocess(loc, conf, landms, size[::-1], meta["resize"], meta["min_sizes"], meta["steps"],
                                          tuple(meta["variance"]), meta["clip"], DETECT_PY["threshold"],
                                          DETECT_PY["top_k"], DETECT_PY["nms_threshold"], DETECT_PY["keep_top_k"])
 

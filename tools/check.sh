@@ -3,6 +3,8 @@
 # builds and runs every test. Stages, each timed:
 #   1. release build: unit, golden, property, CLI, install, Python and example tests, and the
 #      golden/backend tests again for every SIMD backend this CPU can run (others skip)
+#   1b. the Python package: `pip install --no-build-isolation .` into a fresh venv, python/tests
+#      against the installed package (tools/ci/python_package.sh)
 #   2. NEON: the test suite cross-compiled for AArch64 and run under qemu-aarch64
 #   3. ASan+UBSan build of the test suite; TSan over the threaded batch tests
 #   4. libFuzzer targets, each for FACEPOST_FUZZ_SECONDS (default 30)
@@ -24,6 +26,9 @@ stage "1. release build and tests"
 run cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DFACEPOST_PYTHON=ON
 run cmake --build build -j"$jobs"
 run ctest --test-dir build -j"$jobs"
+
+stage "1b. Python package (pip install into a venv, tests against it)"
+run bash tools/ci/python_package.sh
 
 stage "2. NEON (aarch64 cross build under qemu)"
 run cmake -S . -B build-neon -DCMAKE_BUILD_TYPE=Release \

@@ -4,12 +4,14 @@
 // Exit codes: 0 success, 1 bad input data (files, shapes, prior counts), 2 bad usage. Every
 // failure prints exactly one line, "facepost: <what is wrong>", on stderr and nothing on stdout.
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <exception>
 #include <new>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "cli.hpp"
@@ -21,40 +23,94 @@ namespace {
 constexpr int kExitData = 1;
 constexpr int kExitUsage = 2;
 
-const char kUsage[] =
-    "usage:\n"
-    "  facepost detect --loc F.npy --conf F.npy --landms F.npy --input-size WxH [options]\n"
-    "  facepost show F.npy [--max N]\n"
-    "  facepost help | --help | --version\n"
-    "\n"
-    "detect: post-process one frame of RetinaFace-family head outputs.\n"
-    "  --loc, --conf, --landms F.npy   float32 [N,4], [N,2], [N,10] or [1,N,C] (any endianness, C or\n"
-    "                                  Fortran order); N must equal the prior count of the input size\n"
-    "  --input-size WxH                network input size the priors are built for\n"
-    "  --resize R                      input = original image x R; outputs are divided by R (default 1)\n"
-    "  --preset NAME                   retinaface-mnet (default), retinaface-r50, fd1m-mnet, fd1m-slim,\n"
-    "                                  fd1m-rfb\n"
-    "  --min-sizes \"16,32;64,128\" --steps 8,16   explicit anchors instead of a preset (one list of\n"
-    "                                  min sizes per level, levels separated by ';')\n"
-    "  --variance C,S                  box variances (default 0.1,0.2)\n"
-    "  --threshold T                   keep scores > T, T in [0,1] (default 0.02)\n"
-    "  --logits                        conf holds raw two-class logits, not softmax probabilities\n"
-    "  --nms T                         suppress when IoU > T, T in [0,1] (default 0.4)\n"
-    "  --iou legacy|continuous         legacy: py_cpu_nms (+1 pixel widths, default);\n"
-    "                                  continuous: torchvision.ops.nms\n"
-    "  --top-k K                       best K candidates enter NMS (default 5000; 0 = all)\n"
-    "  --keep-top-k K                  keep the first K detections after NMS (default 750; 0 = all)\n"
-    "  --out F.npy                     write the detections as float32 [K,15]:\n"
-    "                                  x1 y1 x2 y2 score lx0 ly0 ... lx4 ly4 (original-image pixels)\n"
-    "  --repeat N                      time N runs of the post-processing (default 1)\n"
-    "  prints one JSON line: {\"priors\":N,\"candidates\":N,\"detections\":N,\"median_us\":X,\"min_us\":X}\n"
-    "  (times: the post-processing call alone, file I/O excluded)\n"
-    "\n"
-    "show: print a [K,15] detections file as a table (--max N rows, default 20; 0 = all).\n";
+/// A float32 default as its shortest decimal ("0.02", not "0.0199999996").
+std::string shortest(float v) {
+  char buf[64];
+  const std::to_chars_result r = std::to_chars(buf, buf + sizeof buf, v);
+  return r.ec == std::errc() ? std::string(buf, r.ptr) : std::to_string(v);
+}
+
+std::string shortest(double v) {
+  char buf[64];
+  const std::to_chars_result r = std::to_chars(buf, buf + sizeof buf, v);
+  return r.ec == std::errc() ? std::string(buf, r.ptr) : std::to_string(v);
+}
+
+/// The defaults of `facepost detect`: those of DetectOptions{} (facepost::Params{} and the
+/// default preset's anchors), never written out a second time here.
+struct Defaults {
+  facepost::cli::DetectOptions options;
+  facepost::AnchorConfig anchors;
+  Defaults() { (void)facepost::cli::preset_anchors(options.anchors_name, anchors); }
+  const facepost::Params& params() const { return options.params; }
+  std::string iou() const { return params().iou == facepost::IouConvention::legacy_pixel ? "legacy" : "continuous"; }
+};
+
+std::string usage() {
+  const Defaults d;
+  const facepost::Params& p = d.params();
+  std::string u =
+      "usage:\n"
+      "  facepost detect --loc F.npy --conf F.npy --landms F.npy --input-size WxH [options]\n"
+      "  facepost show F.npy [--max N]\n"
+      "  facepost defaults                 print the detect defaults as one JSON line\n"
+      "  facepost help | --help | --version\n"
+      "\n"
+      "detect: post-process one frame of RetinaFace-family head outputs.\n"
+      "  --loc, --conf, --landms F.npy   float32 [N,4], [N,2], [N,10] or [1,N,C] (any endianness, C or\n"
+      "                                  Fortran order); N must equal the prior count of the input size\n"
+      "  --input-size WxH                network input size (width x height) the priors are built for\n"
+      "  --resize R                      input = original image x R; outputs are divided by R (default ";
+  u += shortest(d.options.resize) + ")\n";
+  u += "  --preset NAME                   ";
+  const std::vector<std::string>& names = facepost::cli::preset_names();
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    u += names[i];
+    if (names[i] == d.options.anchors_name) u += " (default)";
+    u += i + 1 < names.size() ? (i == 1 ? ",\n                                  " : ", ") : "\n";
+  }
+  u += "  --min-sizes \"16,32;64,128\" --steps 8,16   explicit anchors instead of a preset (one list of\n"
+       "                                  min sizes per level, levels separated by ';')\n";
+  u += "  --variance C,S                  box variances (default " + shortest(d.anchors.variance.center) + "," +
+       shortest(d.anchors.variance.size) + ")\n";
+  u += "  --threshold T                   keep scores > T, T in [0,1] (default " + shortest(p.score_threshold) + ")\n";
+  u += "  --logits                        conf holds raw two-class logits, not softmax probabilities\n";
+  u += "  --nms T                         suppress when IoU > T, T in [0,1] (default " + shortest(p.nms_threshold) +
+       ")\n";
+  u += "  --iou legacy|continuous         legacy: py_cpu_nms (+1 pixel widths); continuous:\n"
+       "                                  torchvision.ops.nms (default " + d.iou() + ")\n";
+  u += "  --top-k K                       best K candidates enter NMS (default " + std::to_string(p.top_k) +
+       "; 0 = no limit)\n";
+  u += "  --keep-top-k K                  keep the first K detections after NMS (default " +
+       std::to_string(p.keep_top_k) + "; 0 = no limit)\n";
+  u += "  --out F.npy                     write the detections as float32 [K,15]:\n"
+       "                                  x1 y1 x2 y2 score lx0 ly0 ... lx4 ly4 (original-image pixels)\n"
+       "  --repeat N                      time N runs of the post-processing (default " +
+       std::to_string(d.options.repeat) + ")\n";
+  u += "  prints one JSON line: {\"priors\":N,\"candidates\":N,\"detections\":N,\"median_us\":X,\"min_us\":X}\n"
+       "  (times: the post-processing call alone, file I/O excluded)\n"
+       "\n"
+       "show: print a [K,15] detections file as a table (--max N rows, default " +
+       std::to_string(facepost::cli::ShowOptions{}.max_rows) + "; 0 = all).\n";
+  return u;
+}
+
+/// `facepost defaults`: one JSON line, keys the detect option names without the dashes.
+std::string defaults_json() {
+  const Defaults d;
+  const facepost::Params& p = d.params();
+  return "{\"preset\":\"" + d.options.anchors_name + "\",\"variance\":[" + shortest(d.anchors.variance.center) + "," +
+         shortest(d.anchors.variance.size) + "],\"resize\":" + shortest(d.options.resize) +
+         ",\"threshold\":" + shortest(p.score_threshold) + ",\"logits\":" +
+         (p.score_format == facepost::ScoreFormat::logits ? "true" : "false") + ",\"nms\":" +
+         shortest(p.nms_threshold) + ",\"iou\":\"" + d.iou() + "\",\"top-k\":" + std::to_string(p.top_k) +
+         ",\"keep-top-k\":" + std::to_string(p.keep_top_k) + ",\"repeat\":" + std::to_string(d.options.repeat) +
+         "}\n";
+}
 
 const char kUsageLine[] =
     "usage: facepost detect --loc F.npy --conf F.npy --landms F.npy --input-size WxH [options] | "
-    "facepost show F.npy [--max N] | facepost --help";
+    "facepost show F.npy [--max N] | facepost defaults | facepost --help";
 
 /// Prints "facepost: <message>" as exactly one line on stderr (control characters replaced).
 void print_error(const char* message) noexcept {
@@ -92,7 +148,7 @@ int run_detect(const std::vector<std::string>& args) {
   facepost::Status s = facepost::cli::parse_detect_args(args, opt);
   if (!s.ok()) return fail(kExitUsage, s.message());
   if (opt.help) {
-    std::fputs(kUsage, stdout);
+    std::fputs(usage().c_str(), stdout);
     return 0;
   }
 
@@ -158,7 +214,7 @@ int run_show(const std::vector<std::string>& args) {
   facepost::Status s = facepost::cli::parse_show_args(args, opt);
   if (!s.ok()) return fail(kExitUsage, s.message());
   if (opt.help) {
-    std::fputs(kUsage, stdout);
+    std::fputs(usage().c_str(), stdout);
     return 0;
   }
   facepost::io::NpyArray a;
@@ -205,12 +261,17 @@ int run(int argc, char** argv) {
   const std::string command = argv[1];
   const std::vector<std::string> rest(argv + 2, argv + argc);
   if (command == "--help" || command == "-h" || command == "help") {
-    std::fputs(kUsage, stdout);
+    std::fputs(usage().c_str(), stdout);
     return 0;
   }
   if (command == "--version") {
     std::printf("facepost %s (CPU backend: %s)\n", FACEPOST_VERSION_STRING, facepost::backend_name());
     return 0;
+  }
+  if (command == "defaults") {
+    if (!rest.empty()) return fail(kExitUsage, "defaults takes no arguments");
+    std::fputs(defaults_json().c_str(), stdout);
+    return std::fflush(stdout) == 0 ? 0 : fail(kExitData, "cannot write to stdout");
   }
   if (command == "detect") return run_detect(rest);
   if (command == "show") return run_show(rest);

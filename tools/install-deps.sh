@@ -8,6 +8,7 @@ packages=(
   libeigen3-dev                        # the library's one dependency
   catch2 libbenchmark-dev              # tests, benchmarks
   pybind11-dev python3-dev python3-numpy python3-pytest  # Python module and its tests
+  python3-skbuild python3-venv         # `pip install --no-build-isolation .` into a venv (check.sh 1b)
   libopencv-dev python3-opencv         # detect_faces (cv::dnn), Python pipeline test, OpenCV NMS peer
   python3-matplotlib                   # tools/bench_report.py plot
   g++-aarch64-linux-gnu qemu-user      # NEON build, run under qemu

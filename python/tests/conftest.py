@@ -1,7 +1,8 @@
 """Shared helpers of the facepost Python tests: fixture loading and the golden comparison.
 
-ctest sets PYTHONPATH to the built module and FACEPOST_TEST_DATA / FACEPOST_EXAMPLES to the source
-folders; run by hand from the repository root, the defaults below find the same folders.
+ctest sets PYTHONPATH to the package in the build tree (build/python) and FACEPOST_TEST_DATA /
+FACEPOST_EXAMPLES to the source folders; run against an installed package (from any directory),
+the defaults below find the same folders next to this file.
 """
 import functools
 import json
@@ -66,8 +67,9 @@ def params_kwargs(meta, set_name):
                 top_k=g["top_k"], keep_top_k=g["keep_top_k"])
 
 
-def image_size(meta):
-    return (meta["input_height"], meta["input_width"])
+def input_size(meta):
+    """The network input as facepost takes it: (width, height)."""
+    return (meta["input_width"], meta["input_height"])
 
 
 def assert_matches_golden(got, want, tol=1e-3):

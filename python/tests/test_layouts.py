@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import facepost
-from conftest import FIXTURES, anchor_kwargs, assert_matches_golden, fixture, golden, image_size, params_kwargs
+from conftest import FIXTURES, anchor_kwargs, assert_matches_golden, fixture, golden, input_size, params_kwargs
 
 
 def wider_columns(a):
@@ -71,9 +71,9 @@ def test_layout_gives_identical_detections(name, layout):
         np.testing.assert_array_equal(v.reshape(heads[k].shape), heads[k])  # same values, other layout
     before = {k: v.copy() for k, v in views.items()}
     kw = dict(**anchor_kwargs(meta), **params_kwargs(meta, "reference_unlimited"))
-    expected = facepost.postprocess(heads["loc"], heads["conf"], heads["landms"], image_size(meta), meta["resize"],
+    expected = facepost.postprocess(heads["loc"], heads["conf"], heads["landms"], input_size(meta), meta["resize"],
                                     **kw)
-    got = facepost.postprocess(views["loc"], views["conf"], views["landms"], image_size(meta), meta["resize"], **kw)
+    got = facepost.postprocess(views["loc"], views["conf"], views["landms"], input_size(meta), meta["resize"], **kw)
     np.testing.assert_array_equal(got, expected)
     assert_matches_golden(got, golden(name, "reference_unlimited"))
     for k, v in views.items():
@@ -84,14 +84,14 @@ def test_mixed_layouts_in_one_call():
     meta, heads = fixture("group_mnet_long640")
     kw = params_kwargs(meta, "reference_detect")
     got = facepost.postprocess(np.asfortranarray(heads["loc"]), wider_columns(heads["conf"]),
-                               heads["landms"][None], image_size(meta), meta["resize"], **kw)
+                               heads["landms"][None], input_size(meta), meta["resize"], **kw)
     assert_matches_golden(got, golden("group_mnet_long640", "reference_detect"))
 
 
 def test_result_is_a_new_c_ordered_float32_array():
     meta, heads = fixture("crowd_mnet_native")
-    a = facepost.postprocess(heads["loc"], heads["conf"], heads["landms"], image_size(meta))
-    b = facepost.postprocess(heads["loc"], heads["conf"], heads["landms"], image_size(meta))
+    a = facepost.postprocess(heads["loc"], heads["conf"], heads["landms"], input_size(meta))
+    b = facepost.postprocess(heads["loc"], heads["conf"], heads["landms"], input_size(meta))
     assert a.dtype == np.float32 and a.flags["C_CONTIGUOUS"] and a.flags["WRITEABLE"]
     assert not np.shares_memory(a, b)
     a[:] = 0  # the caller owns it
@@ -101,5 +101,5 @@ def test_result_is_a_new_c_ordered_float32_array():
 def test_no_detections_gives_an_empty_k_by_15_array():
     meta, heads = fixture("crowd_mnet_native")
     conf = np.zeros_like(heads["conf"])
-    got = facepost.postprocess(heads["loc"], conf, heads["landms"], image_size(meta))
+    got = facepost.postprocess(heads["loc"], conf, heads["landms"], input_size(meta))
     assert got.shape == (0, 15) and got.dtype == np.float32

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import facepost
-from conftest import (FIXTURES, MODEL, PHOTO, anchor_kwargs, assert_matches_golden, fixture, golden, image_size,
+from conftest import (FIXTURES, MODEL, PHOTO, anchor_kwargs, assert_matches_golden, fixture, golden, input_size,
                       letterbox, params_kwargs)
 from retinaface_reference import decode, decode_landm, prior_box, py_cpu_nms, reference_postprocess
 
@@ -15,7 +15,7 @@ def test_batch_of_one_outputs_from_a_session_run(name):
     """A list [loc, conf, landms] of [1,N,C] arrays, as `session.run(None, {...})` returns."""
     meta, heads = fixture(name)
     outputs = [heads[k].reshape(1, *heads[k].shape) for k in ("loc", "conf", "landms")]
-    got = facepost.postprocess(*outputs, image_size(meta), meta["resize"], **anchor_kwargs(meta),
+    got = facepost.postprocess(*outputs, input_size(meta), meta["resize"], **anchor_kwargs(meta),
                                **params_kwargs(meta, "reference_detect"))
     assert_matches_golden(got, golden(name, "reference_detect"))
 
@@ -75,7 +75,7 @@ def test_cv2_dnn_on_a_padded_non_square_photo(detector):
     sx, sy, px, py = mapping
     assert px == 0 and py > 0
     dets = facepost.postprocess(*outputs, (640, 640), preset="retinaface_mnet", letterbox=mapping,
-                                clip_to=(900, 600))
+                                clip_to=(900, 600), top_k=None, keep_top_k=None)
     x1, y1, x2, y2 = EXPECTED_FACE
     # The face is seen at 0.71x the size it has in the photo: allow a few more pixels.
     assert_one_face_at(dets, (x1 + 300, y1 + 40, x2 + 300, y2 + 40), tol=6)

@@ -3,12 +3,12 @@ import numpy as np
 import pytest
 
 import facepost
-from conftest import FIXTURES, anchor_kwargs, assert_matches_golden, fixture, golden, image_size, params_kwargs
+from conftest import FIXTURES, anchor_kwargs, assert_matches_golden, fixture, golden, input_size, params_kwargs
 
 
 def call(pp, name, **kw):
     meta, heads = fixture(name)
-    return pp(heads["loc"], heads["conf"], heads["landms"], image_size(meta), meta["resize"], **kw)
+    return pp(heads["loc"], heads["conf"], heads["landms"], input_size(meta), meta["resize"], **kw)
 
 
 def test_stream_of_frames_of_changing_sizes():
@@ -29,7 +29,7 @@ def test_run_and_call_agree_with_the_function(name):
     meta, heads = fixture(name)
     kw = dict(**anchor_kwargs(meta), **params_kwargs(meta, "torchvision_nms"))
     pp = facepost.Postprocessor(**kw)
-    args = (heads["loc"], heads["conf"], heads["landms"], image_size(meta), meta["resize"])
+    args = (heads["loc"], heads["conf"], heads["landms"], input_size(meta), meta["resize"])
     a = pp.run(*args)
     b = pp(*args)
     c = facepost.postprocess(*args, **kw)
@@ -57,7 +57,7 @@ def test_configuration_is_visible():
     assert pp.anchors["steps"] == [8, 16, 32, 64]
     p = pp.params
     assert p["threshold"] == pytest.approx(0.5) and p["iou"] == "continuous"
-    assert p["top_k"] is None and p["keep_top_k"] == 10 and p["logits"] is False
+    assert p["top_k"] == facepost.DEFAULTS["top_k"] and p["keep_top_k"] == 10 and p["logits"] is False
 
 
 def test_letterbox_and_clip_per_call():
@@ -66,7 +66,7 @@ def test_letterbox_and_clip_per_call():
     name = "group_mnet_long640"
     meta, heads = fixture(name)
     pp = facepost.Postprocessor(preset="retinaface_mnet")
-    args = (heads["loc"], heads["conf"], heads["landms"], image_size(meta))
+    args = (heads["loc"], heads["conf"], heads["landms"], input_size(meta))
     r = meta["resize"]
     by_resize = pp(*args, r)
     np.testing.assert_array_equal(pp(*args, letterbox=(r, r, 0.0, 0.0)), by_resize)
@@ -86,6 +86,7 @@ def test_letterbox_and_clip_per_call():
 
 
 def test_letterbox_fit_matches_the_cpp_helper_formula():
+    """Sizes are (width, height): a 1024x768 landscape original is padded top and bottom."""
     assert facepost.letterbox_fit((512, 512), (640, 640)) == (1.25, 1.25, 0.0, 0.0)
-    sx, sy, px, py = facepost.letterbox_fit((768, 1024), (640, 640))
+    sx, sy, px, py = facepost.letterbox_fit((1024, 768), (640, 640))
     assert (sx, sy, px) == (0.625, 0.625, 0.0) and py == 80.0

@@ -438,6 +438,51 @@ TEST_CASE("help and usage", "[cli]") {
   CHECK(bare.err.find("usage: facepost detect") != std::string::npos);
 }
 
+/// The value after "key": in a one-line JSON object (numbers, strings, [a,b]); empty if absent.
+std::string json_value(const std::string& json, const std::string& key) {
+  const std::string tag = "\"" + key + "\":";
+  const std::size_t at = json.find(tag);
+  if (at == std::string::npos) return "";
+  std::size_t begin = at + tag.size(), end = begin;
+  if (json[begin] == '"') return json.substr(begin + 1, json.find('"', begin + 1) - begin - 1);
+  end = json[begin] == '[' ? json.find(']', begin) + 1 : json.find_first_of(",}", begin);
+  return json.substr(begin, end - begin);
+}
+
+TEST_CASE("defaults prints the Params defaults and --help shows the same values", "[cli]") {
+  TempDir dir;
+  const RunResult r = cli_test::run_cli({"defaults"}, dir);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.err.empty());
+  const facepost::cli::DetectOptions d;
+  const facepost::Params p;
+  facepost::AnchorConfig anchors;
+  REQUIRE(facepost::cli::preset_anchors(d.anchors_name, anchors).ok());
+  INFO(r.out);
+  CHECK(json_value(r.out, "preset") == d.anchors_name);
+  CHECK(std::stof(json_value(r.out, "threshold")) == p.score_threshold);
+  CHECK(std::stod(json_value(r.out, "nms")) == p.nms_threshold);
+  CHECK(json_value(r.out, "iou") == (p.iou == facepost::IouConvention::legacy_pixel ? "legacy" : "continuous"));
+  CHECK(std::stoull(json_value(r.out, "top-k")) == p.top_k);
+  CHECK(std::stoull(json_value(r.out, "keep-top-k")) == p.keep_top_k);
+  CHECK(json_value(r.out, "logits") == (p.score_format == facepost::ScoreFormat::logits ? "true" : "false"));
+  CHECK(std::stof(json_value(r.out, "resize")) == d.resize);
+  const std::string variance = json_value(r.out, "variance");
+  REQUIRE(variance.size() > 2);
+  const std::size_t comma = variance.find(',');
+  CHECK(std::stof(variance.substr(1, comma - 1)) == anchors.variance.center);
+  CHECK(std::stof(variance.substr(comma + 1)) == anchors.variance.size);
+
+  const RunResult help = cli_test::run_cli({"--help"}, dir);
+  REQUIRE(help.exit_code == 0);
+  CHECK(help.out.find("(default " + json_value(r.out, "threshold") + ")") != std::string::npos);
+  CHECK(help.out.find("(default " + json_value(r.out, "nms") + ")") != std::string::npos);
+  CHECK(help.out.find("(default " + json_value(r.out, "top-k") + "; 0 = no limit)") != std::string::npos);
+  CHECK(help.out.find("(default " + json_value(r.out, "keep-top-k") + "; 0 = no limit)") != std::string::npos);
+  CHECK(help.out.find(d.anchors_name + " (default)") != std::string::npos);
+  CHECK(cli_test::run_cli({"defaults", "--x"}, dir).exit_code == 2);
+}
+
 TEST_CASE("bad options are refused with one stderr line", "[cli][errors]") {
   TempDir dir;
   const fixtures::Fixture fx = fixtures::all()[0];

@@ -1,0 +1,377 @@
+"""facepost: post-processing for RetinaFace-family face detectors.
+
+Priors, box and landmark decoding, score threshold, top-k, exact greedy NMS and keep-top-k, with
+exactly the results of the reference Python code (Pytorch_Retinaface ``detect.py``,
+``torchvision.ops.nms``), computed by the header-only C++ library through the private extension
+``facepost._core``. This module holds the API: signatures, defaults, documentation and argument
+checks (``TypeError`` for a wrong type, ``ValueError`` for a wrong value, each naming the argument).
+
+Conventions, the same as the C++ API and the ``facepost`` command-line tool:
+
+- every size is ``(width, height)``: ``input_size`` (the network input, ``cv::Size``, the CLI's
+  ``--input-size WxH``, C++'s ``InputSize``), ``clip_to``, ``letterbox_fit``'s sizes;
+- ``top_k`` / ``keep_top_k``: ``0`` means no limit, and so does ``None``;
+- the defaults are C++'s ``facepost::Params{}`` (the reference ``detect.py``), read from the
+  extension: see :data:`DEFAULTS`.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+import types
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+
+import numpy as np
+
+from . import _core
+
+__version__: str = _core.__version__
+
+__all__ = [
+    "BACKENDS", "DEFAULTS", "DEFAULT_PRESET", "MAX_INPUT_SIDE", "PRESETS", "Postprocessor", "backend_name",
+    "count_priors", "letterbox_fit", "postprocess", "preset_anchors", "priors", "runtime_dispatch",
+]
+
+#: Every name :func:`backend_name` can return.
+BACKENDS: Tuple[str, ...] = ("avx512", "avx2", "neon", "scalar")
+
+_PRESETS: Dict[str, Dict[str, Any]] = _core.presets()
+
+#: The anchor presets of ``facepost::presets``, in declaration order.
+PRESETS: Tuple[str, ...] = tuple(_PRESETS)
+
+#: The anchors used when neither ``preset`` nor ``min_sizes``/``steps`` is given (the CLI's
+#: default ``--preset retinaface-mnet``; Pytorch_Retinaface's cfg_mnet and cfg_re50).
+DEFAULT_PRESET: str = "retinaface_mnet"
+
+#: Largest accepted side of ``input_size`` (``facepost::kMaxInputSide``).
+MAX_INPUT_SIDE: int = _core.MAX_INPUT_SIDE
+
+#: The defaults of every keyword, read from C++ (``facepost::Params{}`` and ``AnchorConfig{}``):
+#: threshold, nms_threshold, iou, top_k, keep_top_k (0 = no limit), logits, variance, clip_priors.
+DEFAULTS: Mapping[str, Any] = types.MappingProxyType(_core.defaults())
+
+_IOU = ("legacy", "continuous")
+
+
+def backend_name() -> str:
+    """The CPU kernels in use, one of :data:`BACKENDS` ('avx512', 'avx2', 'neon' or 'scalar').
+
+    The module is built with runtime dispatch: on x86-64 it picks AVX-512 or AVX2 when the CPU
+    has them (scalar otherwise) at first use."""
+    return _core.backend_name()
+
+
+def runtime_dispatch() -> bool:
+    """True when the kernels are chosen at run time for the CPU (the portable build)."""
+    return _core.runtime_dispatch()
+
+
+# ---- argument checks ---------------------------------------------------------------------------
+
+def _type_name(value: Any) -> str:
+    return type(value).__name__
+
+
+def _integer(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r} ({_type_name(value)})")
+    return int(value)
+
+
+def _real(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {value!r} ({_type_name(value)})")
+    return float(value)
+
+
+def _items(value: Any, name: str, form: str, count: Optional[int] = None) -> Tuple[Any, ...]:
+    """The items of a tuple/list-like argument (not a str, bytes or dict)."""
+    if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__iter__"):
+        raise TypeError(f"{name} must be {form}, got {value!r} ({_type_name(value)})")
+    items = tuple(value)
+    if count is not None and len(items) != count:
+        raise ValueError(f"{name} must be {form}, got {len(items)} values: {value!r}")
+    return items
+
+
+def _unit_interval(value: Any, name: str) -> float:
+    v = _real(value, name)
+    if not 0.0 <= v <= 1.0:
+        raise ValueError(f"{name} must be in [0, 1], got {value!r}")
+    return v
+
+
+def _limit(value: Any, name: str) -> int:
+    """top_k / keep_top_k: None or 0 = no limit (0 for C++), else a positive integer."""
+    if value is None:
+        return 0
+    v = _integer(value, name)
+    if v < 0:
+        raise ValueError(f"{name} must be a non-negative integer (0 or None: no limit), got {v}")
+    return v
+
+
+def _input_size(value: Any, name: str = "input_size") -> Tuple[int, int]:
+    """(width, height) of the network input, each in [1, MAX_INPUT_SIDE]."""
+    w, h = _items(value, name, "(width, height)", 2)
+    width, height = _integer(w, f"{name} width"), _integer(h, f"{name} height")
+    if width < 1 or height < 1:
+        raise ValueError(f"{name} {value!r}: width and height must be positive")
+    if width > MAX_INPUT_SIDE or height > MAX_INPUT_SIDE:
+        raise ValueError(f"{name} {value!r}: each side must be at most {MAX_INPUT_SIDE}")
+    return width, height
+
+
+def _positive_finite(value: Any, name: str) -> float:
+    v = _real(value, name)
+    if not (math.isfinite(v) and v > 0.0):
+        raise ValueError(f"{name} must be finite and positive, got {value!r}")
+    return v
+
+
+def _anchors(preset: Optional[str], min_sizes: Any, steps: Any) -> Tuple[List[List[int]], List[int]]:
+    """min_sizes and steps of the anchors: a preset, explicit levels, or the default preset."""
+    if preset is not None:
+        if min_sizes is not None or steps is not None:
+            raise ValueError("give either preset or min_sizes/steps, not both")
+        if not isinstance(preset, str):
+            raise TypeError(f"preset must be a name (str), got {preset!r} ({_type_name(preset)})")
+        if preset not in PRESETS:
+            raise ValueError(f"unknown preset {preset!r}; known presets: {', '.join(PRESETS)}")
+        a = _PRESETS[preset]
+        return a["min_sizes"], a["steps"]
+    default = _PRESETS[DEFAULT_PRESET]
+    levels = default["min_sizes"]
+    if min_sizes is not None:
+        levels = []
+        for k, level in enumerate(_items(min_sizes, "min_sizes", "a list of lists of integers")):
+            sizes = [_integer(s, f"min_sizes[{k}] entry")
+                     for s in _items(level, f"min_sizes[{k}]", "a list of integers")]
+            if not sizes:
+                raise ValueError(f"min_sizes[{k}] is empty: every level needs at least one min size")
+            if min(sizes) < 1:
+                raise ValueError(f"min_sizes[{k}] = {sizes}: min sizes must be positive")
+            levels.append(sizes)
+        if not levels:
+            raise ValueError("min_sizes has no levels")
+    if steps is None:
+        if len(levels) != len(default["steps"]):
+            raise ValueError(f"min_sizes has {len(levels)} levels; give steps too (the default steps "
+                             f"{default['steps']} have {len(default['steps'])})")
+        return levels, default["steps"]
+    step_list = [_integer(s, f"steps[{k}]") for k, s in enumerate(_items(steps, "steps", "a list of integers"))]
+    if len(step_list) != len(levels):
+        raise ValueError(f"steps has {len(step_list)} levels but min_sizes has {len(levels)}")
+    for k, s in enumerate(step_list):
+        if not 1 <= s <= MAX_INPUT_SIDE:
+            raise ValueError(f"steps[{k}] = {s}: steps must be in [1, {MAX_INPUT_SIDE}]")
+    return levels, step_list
+
+
+def _variance(value: Any) -> Tuple[float, float]:
+    c, s = _items(value, "variance", "(center, size)", 2)
+    center, size = _real(c, "variance center"), _real(s, "variance size")
+    if not (math.isfinite(center) and center > 0 and math.isfinite(size) and size > 0):
+        raise ValueError(f"variance {value!r} must be finite and positive")
+    return center, size
+
+
+def _mapping(resize: Any, letterbox: Any, clip_to: Any) -> Tuple[float, float, float, float, bool, float, float]:
+    """(scale_x, scale_y, pad_x, pad_y, clip, clip_width, clip_height) for the extension."""
+    if letterbox is not None:
+        if resize is not None:
+            raise ValueError("give either resize or letterbox, not both")
+        sx, sy, px, py = _items(letterbox, "letterbox", "(scale_x, scale_y, pad_x, pad_y)", 4)
+        scale_x, scale_y = _positive_finite(sx, "letterbox scale_x"), _positive_finite(sy, "letterbox scale_y")
+        pad_x, pad_y = _real(px, "letterbox pad_x"), _real(py, "letterbox pad_y")
+        if not (math.isfinite(pad_x) and math.isfinite(pad_y)):
+            raise ValueError(f"letterbox padding ({px!r}, {py!r}) must be finite")
+    elif resize is not None:
+        scale_x = scale_y = _positive_finite(resize, "resize")
+        pad_x = pad_y = 0.0
+    else:
+        scale_x = scale_y = 1.0
+        pad_x = pad_y = 0.0
+    if clip_to is None:
+        return scale_x, scale_y, pad_x, pad_y, False, 0.0, 0.0
+    cw, ch = _items(clip_to, "clip_to", "(width, height)", 2)
+    return (scale_x, scale_y, pad_x, pad_y, True, _positive_finite(cw, "clip_to width"),
+            _positive_finite(ch, "clip_to height"))
+
+
+def _make_core(preset: Optional[str], min_sizes: Any, steps: Any, variance: Any, clip_priors: Any, threshold: Any,
+               nms_threshold: Any, iou: Any, top_k: Any, keep_top_k: Any, logits: Any) -> _core.Postprocessor:
+    levels, step_list = _anchors(preset, min_sizes, steps)
+    if not isinstance(iou, str):
+        raise TypeError(f"iou must be 'legacy' (py_cpu_nms) or 'continuous' (torchvision.ops.nms), got {iou!r}")
+    if iou not in _IOU:
+        raise ValueError(f"iou must be 'legacy' (py_cpu_nms) or 'continuous' (torchvision.ops.nms), got {iou!r}")
+    for flag, name in ((clip_priors, "clip_priors"), (logits, "logits")):
+        if not isinstance(flag, (bool, np.bool_)):
+            raise TypeError(f"{name} must be True or False, got {flag!r}")
+    return _core.Postprocessor(levels, step_list, _variance(variance), bool(clip_priors),
+                               _unit_interval(threshold, "threshold"), _unit_interval(nms_threshold, "nms_threshold"),
+                               iou, _limit(top_k, "top_k"), _limit(keep_top_k, "keep_top_k"), bool(logits))
+
+
+def _run(core: _core.Postprocessor, loc: Any, conf: Any, landms: Any, input_size: Any, resize: Any, letterbox: Any,
+         clip_to: Any) -> np.ndarray:
+    width, height = _input_size(input_size)
+    mapping = _mapping(resize, letterbox, clip_to)
+    try:
+        return core.run(loc, conf, landms, width, height, *mapping)
+    except ValueError as e:
+        if str(e).startswith("tensors have"):  # the prior count of input_size is not the tensors' row count
+            raise ValueError(f"input_size ({width}, {height}): {e}") from None
+        raise
+
+
+# ---- the API -----------------------------------------------------------------------------------
+
+def postprocess(loc: np.ndarray, conf: np.ndarray, landms: np.ndarray, input_size: Sequence[int],
+                resize: Optional[float] = None, *, preset: Optional[str] = None,
+                min_sizes: Optional[Sequence[Sequence[int]]] = None, steps: Optional[Sequence[int]] = None,
+                variance: Tuple[float, float] = DEFAULTS["variance"], clip_priors: bool = DEFAULTS["clip_priors"],
+                threshold: float = DEFAULTS["threshold"], nms_threshold: float = DEFAULTS["nms_threshold"],
+                iou: str = DEFAULTS["iou"], top_k: Optional[int] = DEFAULTS["top_k"],
+                keep_top_k: Optional[int] = DEFAULTS["keep_top_k"], logits: bool = DEFAULTS["logits"],
+                letterbox: Optional[Tuple[float, float, float, float]] = None,
+                clip_to: Optional[Tuple[float, float]] = None) -> np.ndarray:
+    """Decodes one frame of RetinaFace-family head outputs into detections: priors, decode, score
+    threshold, top_k, greedy NMS, keep_top_k - the reference ``detect.py`` block in one call.
+
+    Args:
+        loc, conf, landms: float32 arrays of shape ``[N,4]``, ``[N,2]``, ``[N,10]`` or ``[1,N,C]``
+            (model outputs as they come), any strides (sliced, Fortran-ordered, transposed views are
+            read in place). Another dtype raises ``ValueError``: convert with ``.astype(np.float32)``.
+        input_size: the network input as ``(width, height)`` (``cv::Size``, the CLI's ``WxH``), not
+            the original image: for Pytorch_Retinaface ``(im_width, im_height)`` of the resized image.
+        resize: network input = original x resize (the reference's ``resize``); outputs are divided
+            by it. ``None``: 1. Excludes ``letterbox``.
+        preset: anchor preset name (:data:`PRESETS`); excludes ``min_sizes``/``steps``. Without
+            either, :data:`DEFAULT_PRESET`'s anchors.
+        min_sizes, steps: explicit anchors, one list of min sizes and one step per level
+            (``cfg['min_sizes']``, ``cfg['steps']``).
+        variance: box-regression variances ``(center, size)``.
+        clip_priors: clamp the priors to [0, 1] (``cfg['clip']``).
+        threshold: keep scores strictly greater, in [0, 1].
+        nms_threshold: suppress when IoU is greater, in [0, 1].
+        iou: ``'legacy'`` (py_cpu_nms, +1 pixel widths) or ``'continuous'`` (torchvision.ops.nms).
+        top_k: best candidates entering NMS; ``0`` or ``None``: no limit.
+        keep_top_k: detections kept after NMS; ``0`` or ``None``: no limit.
+        logits: ``conf`` holds raw two-class logits instead of softmax probabilities.
+        letterbox: ``(scale_x, scale_y, pad_x, pad_y)``: the original was scaled, then padded
+            left/top (network pixels); excludes ``resize``. See :func:`letterbox_fit`.
+        clip_to: ``(width, height)`` of the original image: clamp boxes and landmarks to it.
+
+    Returns:
+        A new float32 array ``[K,15]``: x1 y1 x2 y2 score, then 5 landmarks (x, y), in original-image
+        pixels, best score first.
+
+    Raises:
+        TypeError: an argument of the wrong type (named in the message).
+        ValueError: an invalid value, or tensors that disagree with the anchors and ``input_size``.
+
+    The GIL is released while it computes. The priors are rebuilt on each call; a
+    :class:`Postprocessor` keeps them (and every buffer) across frames.
+    """
+    core = _make_core(preset, min_sizes, steps, variance, clip_priors, threshold, nms_threshold, iou, top_k,
+                      keep_top_k, logits)
+    return _run(core, loc, conf, landms, input_size, resize, letterbox, clip_to)
+
+
+class Postprocessor:
+    """Reusable post-processor: anchors and parameters fixed at construction (checked there),
+    priors cached per input size, buffers reused across frames.
+
+    The keywords are those of :func:`postprocess`, with the same defaults. Threads may share one
+    Postprocessor (calls are serialised); one per thread runs in parallel.
+    """
+
+    __slots__ = ("_core",)
+
+    def __init__(self, *, preset: Optional[str] = None, min_sizes: Optional[Sequence[Sequence[int]]] = None,
+                 steps: Optional[Sequence[int]] = None, variance: Tuple[float, float] = DEFAULTS["variance"],
+                 clip_priors: bool = DEFAULTS["clip_priors"], threshold: float = DEFAULTS["threshold"],
+                 nms_threshold: float = DEFAULTS["nms_threshold"], iou: str = DEFAULTS["iou"],
+                 top_k: Optional[int] = DEFAULTS["top_k"], keep_top_k: Optional[int] = DEFAULTS["keep_top_k"],
+                 logits: bool = DEFAULTS["logits"]) -> None:
+        self._core = _make_core(preset, min_sizes, steps, variance, clip_priors, threshold, nms_threshold, iou,
+                                top_k, keep_top_k, logits)
+
+    def run(self, loc: np.ndarray, conf: np.ndarray, landms: np.ndarray, input_size: Sequence[int],
+            resize: Optional[float] = None, *, letterbox: Optional[Tuple[float, float, float, float]] = None,
+            clip_to: Optional[Tuple[float, float]] = None) -> np.ndarray:
+        """Post-processes one frame with this object's anchors and parameters (arguments and
+        result as in :func:`postprocess`). Priors are built once per input size and reused."""
+        return _run(self._core, loc, conf, landms, input_size, resize, letterbox, clip_to)
+
+    def __call__(self, loc: np.ndarray, conf: np.ndarray, landms: np.ndarray, input_size: Sequence[int],
+                 resize: Optional[float] = None, *, letterbox: Optional[Tuple[float, float, float, float]] = None,
+                 clip_to: Optional[Tuple[float, float]] = None) -> np.ndarray:
+        """Same as :meth:`run`."""
+        return _run(self._core, loc, conf, landms, input_size, resize, letterbox, clip_to)
+
+    @property
+    def stats(self) -> Dict[str, int]:
+        """Counts of the last run: priors, candidates (above the threshold), ranked (entering NMS),
+        detections."""
+        return self._core.stats()
+
+    @property
+    def anchors(self) -> Dict[str, Any]:
+        """The anchor configuration: min_sizes, steps, variance, clip_priors."""
+        return self._core.anchors()
+
+    @property
+    def params(self) -> Dict[str, Any]:
+        """The parameters: threshold, nms_threshold, iou, top_k, keep_top_k (0 = no limit), logits."""
+        return self._core.params()
+
+    def __repr__(self) -> str:
+        a, p = self.anchors, self.params
+        return (f"facepost.Postprocessor(min_sizes={a['min_sizes']}, steps={a['steps']}, variance={a['variance']}, "
+                f"clip_priors={a['clip_priors']}, threshold={p['threshold']}, nms_threshold={p['nms_threshold']}, "
+                f"iou={p['iou']!r}, top_k={p['top_k']}, keep_top_k={p['keep_top_k']}, logits={p['logits']})")
+
+
+def preset_anchors(name: str) -> Dict[str, Any]:
+    """min_sizes, steps, variance and clip_priors of a preset (one of :data:`PRESETS`)."""
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a preset name (str), got {name!r} ({_type_name(name)})")
+    if name not in _PRESETS:
+        raise ValueError(f"unknown preset {name!r}; known presets: {', '.join(PRESETS)}")
+    return _core.presets()[name]  # a fresh copy: the caller may change it
+
+
+def count_priors(input_size: Sequence[int], *, preset: Optional[str] = None,
+                 min_sizes: Optional[Sequence[Sequence[int]]] = None, steps: Optional[Sequence[int]] = None) -> int:
+    """The number of priors (rows the head tensors must have) for a network input of
+    ``input_size = (width, height)``; anchors as in :func:`postprocess`."""
+    width, height = _input_size(input_size)
+    levels, step_list = _anchors(preset, min_sizes, steps)
+    return _core.count_priors(levels, step_list, width, height)
+
+
+def priors(input_size: Sequence[int], *, preset: Optional[str] = None,
+           min_sizes: Optional[Sequence[Sequence[int]]] = None, steps: Optional[Sequence[int]] = None,
+           clip_priors: bool = DEFAULTS["clip_priors"]) -> np.ndarray:
+    """The priors as a new float32 array ``[N,4]`` (cx, cy, w, h, normalised to the input), bit for
+    bit the reference ``PriorBox(cfg, image_size=(height, width)).forward()`` for a network input of
+    ``input_size = (width, height)``; anchors as in :func:`postprocess`."""
+    width, height = _input_size(input_size)
+    levels, step_list = _anchors(preset, min_sizes, steps)
+    if not isinstance(clip_priors, (bool, np.bool_)):
+        raise TypeError(f"clip_priors must be True or False, got {clip_priors!r}")
+    return _core.priors(levels, step_list, bool(clip_priors), width, height)
+
+
+def letterbox_fit(original_size: Sequence[int], input_size: Sequence[int]) -> Tuple[float, float, float, float]:
+    """The ``letterbox`` argument for an original image of ``original_size = (width, height)``
+    fitted into a network input of ``input_size = (width, height)`` with one scale and centred
+    padding (``facepost::ImageMapping::letterbox_fit``). Use it only if your pre-processing pads
+    exactly that way (fractional padding included)."""
+    ow, oh = _input_size(original_size, "original_size")
+    iw, ih = _input_size(input_size)
+    return _core.letterbox_fit(ow, oh, iw, ih)
