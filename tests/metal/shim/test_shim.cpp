@@ -280,7 +280,7 @@ TEST_CASE("metal shim: SIMD-group functions match a host reference", "[metal][ts
   leaks.verify();
 }
 
-TEST_CASE("metal shim: memory is poisoned (new buffers; threadgroup memory before every threadgroup)",
+TEST_CASE("metal shim: memory is poisoned (new buffers / threadgroup memory before every threadgroup)",
           "[metal][tsan]") {
   LeakCheck leaks;
   {
@@ -306,7 +306,7 @@ TEST_CASE("metal shim: memory is poisoned (new buffers; threadgroup memory befor
   leaks.verify();
 }
 
-TEST_CASE("metal shim: dispatchThreads positions, partial threadgroups", "[metal]") {
+TEST_CASE("metal shim: dispatchThreads positions / partial threadgroups", "[metal]") {
   LeakCheck leaks;
   {
     Host h;
@@ -373,7 +373,7 @@ TEST_CASE("metal shim: atomics on device and threadgroup memory", "[metal][tsan]
   leaks.verify();
 }
 
-TEST_CASE("metal shim: encoder order (serial in order; concurrent needs memoryBarrier)", "[metal][tsan]") {
+TEST_CASE("metal shim: encoder order (serial in order / concurrent needs memoryBarrier)", "[metal][tsan]") {
   LeakCheck leaks;
   {
     Host h;
@@ -412,7 +412,7 @@ TEST_CASE("metal shim: encoder order (serial in order; concurrent needs memoryBa
   leaks.verify();
 }
 
-TEST_CASE("metal shim: command buffers run asynchronously; handlers, status, injected failure", "[metal][tsan]") {
+TEST_CASE("metal shim: command buffers run asynchronously / with handlers / status and injected failure", "[metal][tsan]") {
   LeakCheck leaks;
   {
     Host h;

@@ -654,12 +654,15 @@ inline void CommandBuffer::execute() {
   release_commands();  // what the command buffer retained
   status_.store(fail ? CommandBufferStatusError : CommandBufferStatusCompleted, std::memory_order_release);
   for (const HandlerFunction& h : handlers_) h(this);
+  // The GPU's reference goes before waitUntilCompleted returns, so that a host that has released
+  // everything after the wait sees no live object. (Shells are never freed: touching m_ and cv_
+  // after a last release is safe.)
+  release();
   {
     std::lock_guard<std::mutex> lk(m_);
     done_ = true;
   }
   cv_.notify_all();
-  release();
 }
 
 inline CommandBuffer* CommandQueue::commandBuffer() { return (new CommandBuffer(this))->autorelease(); }
