@@ -4,7 +4,8 @@
 //
 // Execution model:
 //  - one OS thread per CUDA thread: the threads of a block run concurrently (a pool of persistent
-//    workers, reused across blocks); blocks run one after another, and one grid at a time in the
+//    workers, reused across blocks: the SIMT executor of tests/support/simt/executor.hpp, shared
+//    with the Metal shim); blocks run one after another, and one grid at a time in the
 //    whole process (kernels of different streams never overlap, so __shared__ variables, which
 //    are function-local statics here, belong to one block at a time);
 //  - __syncthreads is a real barrier; warp votes and shuffles are real rendezvous between the
@@ -60,6 +61,7 @@
 #include <vector>
 
 #include "facepost/detail/exact.hpp"
+#include "simt/executor.hpp"
 
 // ---------------------------------------------------------------------------------------------
 // Language: execution-space qualifiers and attributes.
@@ -169,8 +171,9 @@ inline std::atomic<long> syncs{0};
 inline std::atomic<long> allocations{0};
 inline std::atomic<long> launches{0};
 inline std::atomic<long> blocks{0};
-inline std::atomic<int> deadlock_seconds{120};
-inline int spin_yields = 8;  // before a thread sleeps at a barrier or warp operation
+// The executor's knobs (tests/support/simt/executor.hpp), under their former names.
+inline std::atomic<int>& deadlock_seconds = facepost_simt::knobs::deadlock_seconds;
+inline int& spin_yields = facepost_simt::knobs::spin_yields;  // before a thread sleeps at a barrier or warp operation
 inline thread_local int current_device = 0;
 inline thread_local cudaError_t last_error = cudaSuccess;
 }  // namespace state
@@ -257,7 +260,7 @@ class Registry {
   std::map<std::uintptr_t, Allocation> map_;
 };
 
-inline constexpr unsigned char kPoison = 0xFF;
+using facepost_simt::kPoison;
 
 inline bool take_allocation_failure() {
   long c = state::fail_countdown.load();
@@ -302,236 +305,46 @@ inline void poison_shared_memory() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Blocks: barrier and warps.
+// Blocks: the shared SIMT executor (tests/support/simt/executor.hpp) runs each block: one thread
+// per CUDA thread, a real barrier, warps as its lane groups.
 
-// Every emulated CUDA thread sleeps on a semaphore of its own; whoever completes a barrier or a
-// warp operation wakes exactly the threads waiting there (no mutex convoy, no spurious wakes).
+/// The calling CUDA thread's warp width (its block's).
+inline unsigned current_warp_width() { return facepost_simt::width(); }
 
-inline void sleep_on(sem_t* s, const char* what) {
-  // A few yields first: the threads of a block usually meet soon, and a post to a semaphore
-  // nobody sleeps on costs no system call.
-  for (int i = 0; i < state::spin_yields; ++i) {
-    if (sem_trywait(s) == 0) return;
-    sched_yield();
-  }
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  ts.tv_sec += state::deadlock_seconds.load();
-  while (sem_timedwait(s, &ts) != 0) {
-    if (errno == EINTR) continue;
-    fatal(std::string(what) + ": deadlock (no progress for " + std::to_string(state::deadlock_seconds.load()) +
-          " s)");
-  }
-}
-
-struct WarpState {
-  std::mutex m;
-  unsigned arrived = 0;
-  unsigned op_mask = 0;
-  const char* op = nullptr;
-  unsigned present = 0;  // lanes that exist
-  unsigned exited = 0;   // lanes whose thread returned
-  std::uint64_t value[32] = {};
-  std::uint64_t result[32] = {};
-  std::vector<sem_t*> waiting;
-};
-
-struct BlockState {
-  std::mutex m;
-  unsigned arrived = 0;
-  unsigned live = 0;
-  unsigned width = 32;
-  std::vector<sem_t*> waiting;
-  std::vector<std::unique_ptr<WarpState>> warps;
-};
-
-struct ThreadContext {
-  BlockState* block = nullptr;
-  unsigned linear = 0, warp = 0, lane = 0;
-  sem_t* wake = nullptr;
-};
-inline thread_local ThreadContext self;
-
-inline ThreadContext& context(const char* what) {
-  if (self.block == nullptr) fatal(std::string(what) + " called outside a kernel");
-  return self;
-}
-
-/// Releases the threads waiting at the block barrier (b.m held by the caller, who unlocks).
-inline std::vector<sem_t*> take_barrier_waiters(BlockState& b) {
-  std::vector<sem_t*> w;
-  w.swap(b.waiting);
-  b.waiting.reserve(w.size());
-  b.arrived = 0;
-  return w;
-}
-
-inline void syncthreads() {
-  ThreadContext& t = context("__syncthreads");
-  BlockState& b = *t.block;
-  std::unique_lock<std::mutex> lk(b.m);
-  if (++b.arrived == b.live) {
-    const std::vector<sem_t*> w = take_barrier_waiters(b);
-    lk.unlock();
-    for (sem_t* s : w) sem_post(s);
-    return;
-  }
-  b.waiting.push_back(t.wake);
-  lk.unlock();
-  sleep_on(t.wake, "__syncthreads");
-}
+inline void syncthreads() { facepost_simt::barrier("__syncthreads"); }
 
 /// Rendezvous of the lanes in `mask` (the caller's warp): every lane contributes v, every lane
 /// receives all contributions in out[lane].
-inline void warp_exchange(unsigned mask, std::uint64_t v, std::uint64_t (&out)[32], const char* op) {
-  ThreadContext& t = context(op);
-  const unsigned width = t.block->width;
-  if (width < 32) mask &= (1u << width) - 1u;
-  WarpState& w = *t.block->warps[t.warp];
-  const unsigned me = 1u << t.lane;
-  if (!(mask & me)) fatal(std::string(op) + ": the calling lane " + std::to_string(t.lane) + " is not in the mask");
-  if (mask & ~w.present) fatal(std::string(op) + ": the mask names lanes that do not exist in this warp");
-  std::unique_lock<std::mutex> lk(w.m);
-  if (w.arrived == 0) {
-    w.op_mask = mask;
-    w.op = op;
-  } else if (w.op_mask != mask || std::strcmp(w.op, op) != 0) {
-    fatal(std::string("warp ") + std::to_string(t.warp) + ": lanes meet at different warp operations (" + w.op +
-          " mask " + std::to_string(w.op_mask) + ", " + op + " mask " + std::to_string(mask) + ")");
-  }
-  if (mask & w.exited) fatal(std::string(op) + ": the mask names a lane that has exited");
-  w.value[t.lane] = v;
-  if (++w.arrived == static_cast<unsigned>(__builtin_popcount(mask))) {
-    // The next operation of this warp cannot complete before every lane named here has read the
-    // result: they all take part in it.
-    std::memcpy(w.result, w.value, sizeof w.result);
-    w.arrived = 0;
-    std::vector<sem_t*> waiters;
-    waiters.swap(w.waiting);
-    w.waiting.reserve(32);
-    std::memcpy(out, w.result, sizeof out);
-    lk.unlock();
-    for (sem_t* s : waiters) sem_post(s);
-    return;
-  }
-  w.waiting.push_back(t.wake);
-  lk.unlock();
-  sleep_on(t.wake, op);
-  lk.lock();
-  std::memcpy(out, w.result, sizeof out);
+inline void warp_exchange(unsigned mask, std::uint64_t v, std::uint64_t (&out)[facepost_simt::kMaxWidth],
+                          const char* op) {
+  if (mask == 0) fatal(std::string(op) + ": the calling lane " + std::to_string(facepost_simt::self.lane) +
+                       " is not in the mask");  // 0 would mean "the active lanes" to the executor
+  facepost_simt::exchange(mask, v, out, op);
 }
-
-inline void thread_exit() {
-  ThreadContext& t = self;
-  BlockState& b = *t.block;
-  {
-    WarpState& w = *b.warps[t.warp];
-    std::lock_guard<std::mutex> lk(w.m);
-    w.exited |= 1u << t.lane;
-    if (w.arrived > 0 && (w.op_mask & w.exited))
-      fatal(std::string(w.op) + ": lane " + std::to_string(t.lane) + " exited while its warp waits for it");
-  }
-  std::vector<sem_t*> release;
-  {
-    std::lock_guard<std::mutex> lk(b.m);
-    --b.live;
-    if (b.arrived > 0 && b.arrived == b.live) release = take_barrier_waiters(b);  // exited threads no longer count
-  }
-  for (sem_t* s : release) sem_post(s);
-  self = ThreadContext{};
-}
-
-// ---------------------------------------------------------------------------------------------
-// The thread pool running one block at a time.
-
-class BlockPool {
- public:
-  static BlockPool& get() {
-    static BlockPool p;
-    return p;
-  }
-  ~BlockPool() {
-    stop_ = true;
-    for (auto& w : workers_) sem_post(&w->start);
-    for (auto& w : workers_) w->thread.join();
-    sem_destroy(&done_);
-  }
-  /// Runs body(i, wake) for i in [0, n) on n distinct threads (wake: the thread's semaphore),
-  /// concurrently; returns when all are done. One caller at a time (run_grid's lock).
-  void run(unsigned n, const std::function<void(unsigned, sem_t*)>& body) {
-    while (workers_.size() < n) {
-      workers_.push_back(std::make_unique<Worker>());
-      Worker* w = workers_.back().get();
-      const unsigned index = static_cast<unsigned>(workers_.size() - 1);
-      sem_init(&w->wake, 0, 0);
-      sem_init(&w->start, 0, 0);
-      w->thread = std::thread([this, w, index] { work(w, index); });
-    }
-    body_ = &body;
-    remaining_.store(n, std::memory_order_relaxed);
-    for (unsigned i = 0; i < n; ++i) sem_post(&workers_[i]->start);
-    sleep_on(&done_, "block");
-    body_ = nullptr;
-  }
-
- private:
-  struct Worker {
-    sem_t start, wake;
-    std::thread thread;
-  };
-  BlockPool() { sem_init(&done_, 0, 0); }
-  void work(Worker* w, unsigned index) {
-    for (;;) {
-      while (sem_wait(&w->start) != 0) {
-      }
-      if (stop_) return;
-      (*body_)(index, &w->wake);
-      if (remaining_.fetch_sub(1, std::memory_order_acq_rel) == 1) sem_post(&done_);
-    }
-  }
-  std::vector<std::unique_ptr<Worker>> workers_;
-  const std::function<void(unsigned, sem_t*)>* body_ = nullptr;
-  std::atomic<unsigned> remaining_{0};
-  sem_t done_;
-  std::atomic<bool> stop_{false};
-};
 
 /// One grid at a time in the whole process.
-inline std::mutex& device_execution() {
-  static std::mutex m;
-  return m;
-}
+inline std::mutex& device_execution() { return facepost_simt::device_execution(); }
 
 template <class F>
 void run_grid(dim3 grid, dim3 block, F&& thread_body) {
   std::lock_guard<std::mutex> exclusive(device_execution());
-  const unsigned n = block.x * block.y * block.z;
-  const unsigned width = static_cast<unsigned>(state::warp_size.load());
+  facepost_simt::GroupConfig c;
+  c.threads = block.x * block.y * block.z;
+  c.width = static_cast<unsigned>(state::warp_size.load());
+  c.prefix = "facepost_emu";
+  c.barrier_name = "__syncthreads";
   for (unsigned bz = 0; bz < grid.z; ++bz)
     for (unsigned by = 0; by < grid.y; ++by)
       for (unsigned bx = 0; bx < grid.x; ++bx) {
         poison_shared_memory();
-        BlockState b;
-        b.live = n;
-        b.width = width;
-        b.waiting.reserve(n);
-        const unsigned warps = (n + width - 1) / width;
-        for (unsigned w = 0; w < warps; ++w) {
-          b.warps.push_back(std::make_unique<WarpState>());
-          const unsigned lanes = std::min(width, n - w * width);
-          b.warps.back()->present = lanes >= 32 ? 0xFFFFFFFFu : (1u << lanes) - 1u;
-          b.warps.back()->waiting.reserve(32);
-        }
         const uint3 bid{bx, by, bz};
-        BlockPool::get().run(n, [&](unsigned i, sem_t* wake) {
+        facepost_simt::run_group(c, [&](unsigned i) {
           threadIdx = uint3{i % block.x, (i / block.x) % block.y, i / (block.x * block.y)};
           blockIdx = bid;
           blockDim = block;
           gridDim = grid;
-          warpSize = static_cast<int>(width);
-          self = ThreadContext{&b, i, i / width, i % width, wake};
+          warpSize = static_cast<int>(c.width);
           thread_body();
-          thread_exit();
         });
         ++state::blocks;
       }
@@ -1006,16 +819,16 @@ inline cudaError_t cudaStreamWaitEvent(cudaStream_t stream, cudaEvent_t e, unsig
 
 inline void __syncthreads() { facepost_emu::syncthreads(); }
 inline void __syncwarp(unsigned mask = 0xFFFFFFFFu) {
-  std::uint64_t all[32];
+  std::uint64_t all[facepost_simt::kMaxWidth];
   facepost_emu::warp_exchange(mask, 0, all, "__syncwarp");
 }
 inline void __threadfence() { std::atomic_thread_fence(std::memory_order_seq_cst); }
 inline void __threadfence_block() { std::atomic_thread_fence(std::memory_order_seq_cst); }
 
 inline unsigned __ballot_sync(unsigned mask, int predicate) {
-  std::uint64_t all[32];
+  std::uint64_t all[facepost_simt::kMaxWidth];
   facepost_emu::warp_exchange(mask, predicate != 0, all, "__ballot_sync");
-  const unsigned width = facepost_emu::self.block->width;
+  const unsigned width = facepost_emu::current_warp_width();
   unsigned m = width < 32 ? mask & ((1u << width) - 1u) : mask, r = 0;
   for (unsigned l = 0; l < 32; ++l)
     if (((m >> l) & 1u) && all[l]) r |= 1u << l;
@@ -1023,7 +836,7 @@ inline unsigned __ballot_sync(unsigned mask, int predicate) {
 }
 inline int __any_sync(unsigned mask, int predicate) { return __ballot_sync(mask, predicate) != 0; }
 inline int __all_sync(unsigned mask, int predicate) {
-  const unsigned width = facepost_emu::self.block ? facepost_emu::self.block->width : 32;
+  const unsigned width = facepost_simt::self.group ? facepost_emu::current_warp_width() : 32;
   const unsigned m = width < 32 ? mask & ((1u << width) - 1u) : mask;
   return __ballot_sync(mask, predicate) == m;
 }
@@ -1045,9 +858,9 @@ T from_bits(std::uint64_t u) {
 /// Shuffle: src_of(lane_in_segment) gives the source lane within the segment, or -1 for "own".
 template <class T, class F>
 T shuffle(unsigned mask, T var, int width, F src_of, const char* op) {
-  std::uint64_t all[32];
+  std::uint64_t all[facepost_simt::kMaxWidth];
   warp_exchange(mask, to_bits(var), all, op);
-  const unsigned lane = self.lane;
+  const unsigned lane = facepost_simt::self.lane;
   if (width <= 0 || width > warpSize || (width & (width - 1)) != 0)
     fatal(std::string(op) + ": width must be a power of 2 no larger than warpSize");
   const int base = static_cast<int>(lane) & ~(width - 1);
