@@ -10,6 +10,8 @@
 #   4. libFuzzer targets, each for FACEPOST_FUZZ_SECONDS (default 30)
 #   5. CUDA: the CUDA tests compile with nvcc when it is installed (no GPU: device tests skip);
 #      the kernels and host code on the CPU emulation (label cuda_emulated), also under TSan
+#   6. Metal: the kernels and host code on the MSL shim (label metal_emulated, run in stage 1)
+#      under TSan
 # Environment: FACEPOST_SKIP_APT=1 skips apt-get; FACEPOST_JOBS (default 2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -60,5 +62,9 @@ else
 fi
 # The emulated CUDA tests need no nvcc: under ThreadSanitizer, the reduced [tsan] case set.
 run bash tools/ci/cuda_emulated_tsan.sh
+
+stage "6. Metal (no Mac: the kernels and host code on the MSL shim under ThreadSanitizer)"
+# The metal_emulated tests themselves ran in stage 1 (default configuration).
+run bash tools/ci/metal_emulated_tsan.sh
 
 stage "all stages passed"

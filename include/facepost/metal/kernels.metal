@@ -224,6 +224,7 @@ struct NmsShared {
   uchar removed[kThreads];
   uint taken_count;
 };
+static_assert(sizeof(NmsShared) <= kNmsSharedBytes, "the host's threadgroup length of the NMS kernel");
 
 /// Greedy walk over a chunk: gone = candidates out of play, mask[i] = what i suppresses.
 inline uint resolve_chunk(threadgroup NmsShared& s, uint room) {

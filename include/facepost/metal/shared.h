@@ -48,6 +48,10 @@ enum KernelShape : unsigned {
   kThreads = 256,
   kSortBlock = 1024,  ///< 8 KiB of threadgroup memory, kSortBlock / 2 threads
   kNmsWords = kThreads / 64,
+  /// Threadgroup bytes of the NMS kernel (kernels.metal's NmsShared: two float4 arrays, the masks,
+  /// two float arrays, the taken list, the flags, a count; a multiple of 16 as Metal requires).
+  kNmsSharedBytes = (2 * 16 * kThreads + 8 * kThreads * kNmsWords + 2 * 4 * kThreads + 2 * kThreads + kThreads + 4 +
+                     15) / 16 * 16,
 };
 
 /// One compare-exchange step of the bitonic sort across threadgroups.
