@@ -12,23 +12,8 @@
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-jobs=${FACEPOST_JOBS:-2}
-cxx=${CXX:-g++}
 cases=${FACEPOST_EMU_TSAN_CASES:-[tsan]}
-
-run() {
-  printf '+ %s\n' "$*"
-  "$@"
-}
-
-quiet=""
-if "$cxx" --version | grep -q "Free Software Foundation"; then quiet="-Wno-maybe-uninitialized"; fi
-tsan_flags="-fsanitize=thread -fno-omit-frame-pointer"
-run cmake -S . -B build-cuda-emu-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1" \
-  "-DCMAKE_CXX_COMPILER=$cxx" -DFACEPOST_CUDA=OFF -DFACEPOST_CUDA_EMULATED=ON -DFACEPOST_BUILD_TESTS=OFF \
-  -DFACEPOST_BUILD_TOOLS=OFF -DFACEPOST_BUILD_BENCHMARKS=OFF -DFACEPOST_BUILD_EXAMPLES=OFF -DFACEPOST_PYTHON=OFF \
-  -DFACEPOST_FUZZ=OFF -DFACEPOST_INSTALL=OFF "-DCMAKE_CXX_FLAGS=$tsan_flags $quiet" \
-  "-DCMAKE_EXE_LINKER_FLAGS=$tsan_flags"
-run cmake --build build-cuda-emu-tsan -j "$jobs" --target facepost_cuda_emulated_tests
-export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
+# shellcheck source=tools/ci/tsan_build.sh
+source tools/ci/tsan_build.sh
+tsan_build build-cuda-emu-tsan facepost_cuda_emulated_tests -DFACEPOST_CUDA=OFF -DFACEPOST_CUDA_EMULATED=ON -DFACEPOST_METAL_EMULATED=OFF
 run build-cuda-emu-tsan/tests/cuda/emu/facepost_cuda_emulated_tests "$cases" --durations yes

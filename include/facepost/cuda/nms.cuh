@@ -25,6 +25,7 @@
 #include "facepost/cuda/arithmetic.cuh"
 #include "facepost/cuda/decode.cuh"
 #include "facepost/cuda/nms_chunk.cuh"
+#include "facepost/cuda/nms_kept.cuh"
 #include "facepost/detections.hpp"
 #include "facepost/params.hpp"
 
@@ -77,21 +78,8 @@ __global__ void __launch_bounds__(kNmsThreads)
     }
 
     // 1. Against the boxes kept in earlier chunks.
-    for (unsigned k0 = 0; k0 < kept; k0 += kNmsThreads) {
-      const unsigned kn = min(static_cast<unsigned>(kNmsThreads), kept - k0);
-      __syncthreads();  // the previous tile has been read
-      if (t < kn) {
-        tile_box[t] = kept_boxes[keep0 + k0 + t];
-        tile_area[t] = kept_area[keep0 + k0 + t];
-      }
-      __syncthreads();
-      if (!removed)
-        for (unsigned j = 0; j < kn; ++j)
-          if (suppresses<C>(box_iou<C>(tile_box[j], tile_area[j], box, area), test)) {
-            removed = true;
-            break;
-          }
-    }
+    removed = suppressed_by_kept<C, kNmsThreads>(box, area, removed, kept_boxes + keep0, kept_area + keep0, kept,
+                                                 tile_box, tile_area, test);
     const unsigned ballot = __ballot_sync(0xFFFFFFFFu, removed);
     if ((t & 31u) == 0) removed_bits[t >> 5] = ballot;
     __syncthreads();  // chunk_box, chunk_area and removed_bits complete

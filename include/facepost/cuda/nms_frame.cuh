@@ -29,6 +29,7 @@
 #include "facepost/cuda/arithmetic.cuh"
 #include "facepost/cuda/decode.cuh"
 #include "facepost/cuda/nms_chunk.cuh"
+#include "facepost/cuda/nms_kept.cuh"
 #include "facepost/params.hpp"
 
 namespace facepost {
@@ -86,21 +87,8 @@ __global__ void __launch_bounds__(kCrossThreads)
     box = boxes[win.start + local];
     area = box_area<C>(box);
   }
-  for (unsigned k0 = 0; k0 < win.kept; k0 += kCrossThreads) {
-    const unsigned kn = min(kCrossThreads, win.kept - k0);
-    __syncthreads();  // the previous tile has been read
-    if (t < kn) {
-      tile_box[t] = kept_boxes[k0 + t];
-      tile_area[t] = kept_area[k0 + t];
-    }
-    __syncthreads();
-    if (!removed)
-      for (unsigned j = 0; j < kn; ++j)
-        if (suppresses<C>(box_iou<C>(tile_box[j], tile_area[j], box, area), test)) {
-          removed = true;
-          break;
-        }
-  }
+  removed = suppressed_by_kept<C, kCrossThreads>(box, area, removed, kept_boxes, kept_area, win.kept, tile_box,
+                                                 tile_area, test);
   const unsigned ballot = __ballot_sync(0xFFFFFFFFu, removed);
   if ((t & 31u) == 0 && local < width) gone[local / 32u] = ballot;
 }

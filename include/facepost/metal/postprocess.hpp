@@ -21,6 +21,9 @@
 // stream of same-shape batches allocates nothing after the first. One batch in flight at a time:
 // results() is valid after the command buffer completed, until the next encode().
 //
+// With metal-cpp older than macOS 15 / iOS 18 (no MTL::MathMode, no LanguageVersion3_2), define
+// FACEPOST_METAL_CPP_BEFORE_MACOS15.
+//
 // metal-cpp needs NS_PRIVATE_IMPLEMENTATION / MTL_PRIVATE_IMPLEMENTATION defined in exactly one
 // translation unit before its headers: define FACEPOST_METAL_IMPLEMENTATION in that one TU (before
 // including this header) and nowhere else.
@@ -335,9 +338,15 @@ class MetalPostprocessor {
   void compile_library() {
     MTL::CompileOptions* options = MTL::CompileOptions::alloc()->init();
     options->setFastMathEnabled(false);  // no reassociation, no flush to zero, IEEE division
+#if defined(FACEPOST_METAL_CPP_BEFORE_MACOS15)
+    // metal-cpp before macOS 15 / iOS 18 has no math-mode API and no MSL 3.2: contraction is then
+    // kept out by one operation per statement only (docs/metal.md).
+    options->setLanguageVersion(MTL::LanguageVersion3_1);
+#else
     options->setMathMode(MTL::MathModeSafe);
     options->setMathFloatingPointFunctions(MTL::MathFloatingPointFunctionsPrecise);
-    options->setLanguageVersion(MTL::LanguageVersion3_2);
+    options->setLanguageVersion(MTL::LanguageVersion3_2);  // #pragma METAL fp contract(off)
+#endif
     NS::Error* error = nullptr;
     NS::AutoreleasePool* pool = NS::AutoreleasePool::alloc()->init();  // the source string, the error
     library_ = device_->newLibrary(NS::String::string(kernel_source().c_str(), NS::UTF8StringEncoding), options, &error);

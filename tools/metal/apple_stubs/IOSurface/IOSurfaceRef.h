@@ -1,0 +1,4 @@
+// Stub of an Apple SDK header: just enough for clang -fsyntax-only over metal-cpp on Linux
+// (tools/metal/syntax_check.sh); never compiled into anything.
+#pragma once
+typedef struct __IOSurface* IOSurfaceRef;
