@@ -229,8 +229,9 @@ TEST_CASE("metal emulated: batches of different frames, fp16, logits, letterbox 
   check_batch(d, gpu, {&frames[2]}, anchors, input, m, Params{}.unlimited(), HeadType::f32, "letterbox + clip");
 }
 
-TEST_CASE("metal emulated: a sort larger than one threadgroup, many kept boxes", "[metal][tsan]") {
-  // 640x480: 12,600 priors, sort_size 16,384: runs of 1,024 keys, then global steps and merges.
+TEST_CASE("metal emulated: a sort larger than one threadgroup, top_k inside the candidates", "[metal][tsan]") {
+  // 640x480: 12,600 priors, sort_size up to 16,384: runs of 1,024 keys, then global steps and
+  // merges; with top_k below the candidate count, the radix select picks the top_k-th key.
   Device d;
   const AnchorConfig anchors = mnet();
   const InputSize input{640, 480};
@@ -238,8 +239,15 @@ TEST_CASE("metal emulated: a sort larger than one threadgroup, many kept boxes",
   facepost::metal::MetalPostprocessor gpu(d.device.get(), anchors);
   Params top = Params{}.unlimited();
   top.top_k = 3000;
-  for (const Params& p : {Params{}.unlimited(), top})
-    check_batch(d, gpu, {&scene, &scene}, anchors, input, ImageMapping::resize(0.5f), p, HeadType::f32, "640x480");
+  // Threshold 0: all 12,600 rows are candidates, so top_k cuts inside them (the radix select).
+  Params all_top = Params{};
+  all_top.score_threshold = 0.f;
+  Params all_few = all_top;
+  all_few.top_k = 97;
+  all_few.keep_top_k = 0;
+  for (const Params& p : {Params{}.unlimited(), top, all_top, all_few})
+    check_batch(d, gpu, {&scene, &scene}, anchors, input, ImageMapping::resize(0.5f), p, HeadType::f32,
+                "640x480, threshold " + std::to_string(p.score_threshold) + ", top_k " + std::to_string(p.top_k));
 }
 
 TEST_CASE("metal emulated: bad input is refused before anything is encoded, naming the problem", "[metal]") {

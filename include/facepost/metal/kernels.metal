@@ -1,10 +1,12 @@
 // facepost/metal/kernels.metal - the Metal backend's kernels: the CPU Postprocessor's pipeline,
 // per frame of a batch, with the CPU's bits:
-//   facepost_prepare      key slots padded (all bits set: they sort last), counts zeroed
+//   facepost_prepare      ranked key slots padded (all bits set: they sort last), counts zeroed
 //   facepost_filter_*     score > threshold and finite (probabilities or logits), compaction
 //                         into ranking keys (descending score, ties by ascending prior index)
-//   facepost_sort_*       bitonic sort of each frame's sort_size keys: threadgroup-local runs of
-//                         kSortBlock keys, then global steps and threadgroup-local merges
+//   facepost_select_*     with top_k: radix select of each frame's top_k-th key (8 bits a pass),
+//                         then the keys up to it compacted into the ranked slots
+//   facepost_sort_*       bitonic sort of each frame's sort_size ranked keys: threadgroup-local
+//                         runs of kSortBlock keys, then global steps and threadgroup-local merges
 //   facepost_decode_*     the first min(count, top_k) ranked candidates into boxes, finite flags
 //   facepost_nms_*        exact greedy NMS (chunked bitmask, one threadgroup per frame),
 //                         keep_top_k, detection rows mapped to the original image and clipped
@@ -35,6 +37,7 @@ namespace msl {
 // > threshold >= 0, so their bits order like their values and the key order is the CPU's.
 
 constant constexpr uint kMaxFiniteBits = 0x7F7FFFFFu;
+static_assert(kThreads == kRadix, "facepost_select_histogram: one digit counter per thread");
 
 inline ulong rank_key(float score, uint prior, uint index_bits) {
   return (ulong(kMaxFiniteBits - as_type<uint>(score)) << index_bits) | ulong(prior);
@@ -121,7 +124,7 @@ inline void filter(constant PipelineArgs& a, device const T* conf, device ulong*
   uint base = 0u;
   if (simd_is_first() && total > 0u) base = atomic_fetch_add_explicit(&counts[f], total, memory_order_relaxed);
   base = simd_broadcast(base, ushort(0));  // lane 0 is the first: every lane is active
-  if (pass) keys[ulong(f) * a.sort_size + base + before] = rank_key(score, row, a.index_bits);
+  if (pass) keys[ulong(f) * a.filter_stride + base + before] = rank_key(score, row, a.index_bits);
 }
 
 
@@ -342,15 +345,18 @@ inline void nms(constant PipelineArgs& a, device const T* landms, device const f
 using namespace facepost::msl;
 
 /// Grid (sort_size rounded up to kThreads, B).
-kernel void facepost_prepare(constant PipelineArgs& a [[buffer(0)]], device ulong* keys [[buffer(5)]],
-                             device atomic_uint* counts [[buffer(6)]], uint2 gid [[thread_position_in_grid]],
+kernel void facepost_prepare(constant PipelineArgs& a [[buffer(0)]], device ulong* ranked [[buffer(14)]],
+                             device atomic_uint* counts [[buffer(6)]], device ulong* select [[buffer(15)]],
+                             device atomic_uint* histogram [[buffer(16)]], uint2 gid [[thread_position_in_grid]],
                              uint2 frames [[threads_per_grid]]) {
   const uint f = gid.y;
-  if (gid.x < a.sort_size) keys[ulong(f) * a.sort_size + gid.x] = ~0ul;
+  if (gid.x < a.sort_size) ranked[ulong(f) * a.sort_size + gid.x] = ~0ul;
+  if (gid.x < kRadix) atomic_store_explicit(&histogram[f * kRadix + gid.x], 0u, memory_order_relaxed);
+  if (gid.x < 4u) atomic_store_explicit(&counts[gid.x * frames.y + f], 0u, memory_order_relaxed);
   if (gid.x == 0) {
-    atomic_store_explicit(&counts[f], 0u, memory_order_relaxed);
-    atomic_store_explicit(&counts[frames.y + f], 0u, memory_order_relaxed);
-    atomic_store_explicit(&counts[2u * frames.y + f], 0u, memory_order_relaxed);
+    select[4u * f + 0u] = 0ul;                // prefix of the top_k-th key
+    select[4u * f + 1u] = 0ul;                // bits of it known
+    select[4u * f + 2u] = ulong(a.capacity);  // its rank among the keys with that prefix (1-based)
   }
 }
 
@@ -382,8 +388,80 @@ kernel void facepost_filter_logits_f16(constant PipelineArgs& a [[buffer(0)]], d
   filter<half, true>(a, conf, keys, counts, gid);
 }
 
+/// Grid (filter_stride rounded up to kThreads, B), threadgroups of kThreads, threadgroup memory
+/// kRadix atomic_uint. One pass of the radix select (shift = step.k): counts, by the digit at
+/// `shift`, the frame's keys that carry the prefix found so far. Frames with at most top_k
+/// candidates skip the selection.
+kernel void facepost_select_histogram(constant PipelineArgs& a [[buffer(0)]], device const ulong* keys [[buffer(5)]],
+                                      device atomic_uint* counts [[buffer(6)]],
+                                      constant SortStep& step [[buffer(13)]],
+                                      device const ulong* select [[buffer(15)]],
+                                      device atomic_uint* histogram [[buffer(16)]],
+                                      threadgroup atomic_uint* local [[threadgroup(0)]],
+                                      uint2 gid [[thread_position_in_grid]],
+                                      uint t [[thread_index_in_threadgroup]]) {
+  const uint f = gid.y;
+  const uint n = atomic_load_explicit(&counts[f], memory_order_relaxed);
+  atomic_store_explicit(&local[t], 0u, memory_order_relaxed);  // kThreads == kRadix
+  threadgroup_barrier(mem_flags::mem_threadgroup);
+  if (n > a.capacity && gid.x < n) {
+    const ulong key = keys[ulong(f) * a.filter_stride + gid.x];
+    if ((key & select[4u * f + 1u]) == select[4u * f + 0u])
+      atomic_fetch_add_explicit(&local[uint(key >> step.k) & (kRadix - 1u)], 1u, memory_order_relaxed);
+  }
+  threadgroup_barrier(mem_flags::mem_threadgroup);
+  const uint c = atomic_load_explicit(&local[t], memory_order_relaxed);
+  if (c > 0u) atomic_fetch_add_explicit(&histogram[f * kRadix + t], c, memory_order_relaxed);
+}
+
+/// Grid (1, B), one thread a frame: the digit at step.k of the top_k-th key, from the histogram
+/// (which it clears for the next pass).
+kernel void facepost_select_digit(constant PipelineArgs& a [[buffer(0)]], device atomic_uint* counts [[buffer(6)]],
+                                  constant SortStep& step [[buffer(13)]], device ulong* select [[buffer(15)]],
+                                  device atomic_uint* histogram [[buffer(16)]],
+                                  uint2 group [[threadgroup_position_in_grid]]) {
+  const uint f = group.y;
+  if (atomic_load_explicit(&counts[f], memory_order_relaxed) <= a.capacity) return;
+  ulong rank = select[4u * f + 2u];
+  uint digit = 0u;
+  for (; digit < kRadix; ++digit) {
+    const ulong c = ulong(atomic_load_explicit(&histogram[f * kRadix + digit], memory_order_relaxed));
+    if (rank <= c) break;
+    rank -= c;
+  }
+  for (uint d = 0u; d < kRadix; ++d) atomic_store_explicit(&histogram[f * kRadix + d], 0u, memory_order_relaxed);
+  select[4u * f + 0u] |= ulong(digit) << step.k;
+  select[4u * f + 1u] |= ulong(kRadix - 1u) << step.k;
+  select[4u * f + 2u] = rank;
+}
+
+/// Grid (filter_stride rounded up to kThreads, B). After the last pass the prefix is the top_k-th
+/// key itself (keys are unique): the keys up to it, or all the frame's keys when it has at most
+/// top_k, go to the ranked slots, in no particular order.
+kernel void facepost_select_compact(constant PipelineArgs& a [[buffer(0)]], device const ulong* keys [[buffer(5)]],
+                                    device atomic_uint* counts [[buffer(6)]], device ulong* ranked [[buffer(14)]],
+                                    device const ulong* select [[buffer(15)]], uint2 gid [[thread_position_in_grid]],
+                                    uint2 grid [[threads_per_grid]]) {
+  const uint f = gid.y;
+  const uint n = atomic_load_explicit(&counts[f], memory_order_relaxed);
+  bool take = false;
+  ulong key = 0ul;
+  if (gid.x < n) {
+    key = keys[ulong(f) * a.filter_stride + gid.x];
+    take = n <= a.capacity || key <= select[4u * f + 0u];
+  }
+  const uint mine = take ? 1u : 0u;
+  const uint before = simd_prefix_exclusive_sum(mine);
+  const uint total = simd_sum(mine);
+  uint base = 0u;
+  if (simd_is_first() && total > 0u)
+    base = atomic_fetch_add_explicit(&counts[3u * grid.y + f], total, memory_order_relaxed);
+  base = simd_broadcast(base, ushort(0));
+  if (take) ranked[ulong(f) * a.sort_size + base + before] = key;
+}
+
 /// Grid (sort_size / sort_block, B) threadgroups of sort_block / 2 threads.
-kernel void facepost_sort_blocks(constant PipelineArgs& a [[buffer(0)]], device ulong* keys [[buffer(5)]],
+kernel void facepost_sort_blocks(constant PipelineArgs& a [[buffer(0)]], device ulong* keys [[buffer(14)]],
                                  threadgroup ulong* s [[threadgroup(0)]],
                                  uint2 group [[threadgroup_position_in_grid]],
                                  uint t [[thread_index_in_threadgroup]]) {
@@ -391,7 +469,7 @@ kernel void facepost_sort_blocks(constant PipelineArgs& a [[buffer(0)]], device 
 }
 
 /// The stages j < sort_block of the merge of size k (> sort_block); grid as facepost_sort_blocks.
-kernel void facepost_sort_merge_blocks(constant PipelineArgs& a [[buffer(0)]], device ulong* keys [[buffer(5)]],
+kernel void facepost_sort_merge_blocks(constant PipelineArgs& a [[buffer(0)]], device ulong* keys [[buffer(14)]],
                                        constant SortStep& step [[buffer(13)]],
                                        threadgroup ulong* s [[threadgroup(0)]],
                                        uint2 group [[threadgroup_position_in_grid]],
@@ -400,7 +478,7 @@ kernel void facepost_sort_merge_blocks(constant PipelineArgs& a [[buffer(0)]], d
 }
 
 /// One stage (k, j >= sort_block) across threadgroups: grid (sort_size / 2, B) threads.
-kernel void facepost_sort_step(constant PipelineArgs& a [[buffer(0)]], device ulong* keys [[buffer(5)]],
+kernel void facepost_sort_step(constant PipelineArgs& a [[buffer(0)]], device ulong* keys [[buffer(14)]],
                                constant SortStep& step [[buffer(13)]], uint2 gid [[thread_position_in_grid]]) {
   const uint t = gid.x;
   if (t >= a.sort_size / 2u) return;
@@ -416,7 +494,7 @@ kernel void facepost_sort_step(constant PipelineArgs& a [[buffer(0)]], device ul
 
 kernel void facepost_decode_f32(constant PipelineArgs& a [[buffer(0)]], device const float* loc [[buffer(2)]],
                                 device const float* landms [[buffer(3)]], device const float4* priors [[buffer(4)]],
-                                device const ulong* keys [[buffer(5)]], device atomic_uint* counts [[buffer(6)]],
+                                device const ulong* keys [[buffer(14)]], device atomic_uint* counts [[buffer(6)]],
                                 device float4* boxes [[buffer(7)]], device uchar* finite [[buffer(8)]],
                                 uint2 gid [[thread_position_in_grid]], uint2 grid [[threads_per_grid]]) {
   decode<float>(a, loc, landms, priors, keys, counts, boxes, finite, gid, grid.y);
@@ -424,14 +502,14 @@ kernel void facepost_decode_f32(constant PipelineArgs& a [[buffer(0)]], device c
 
 kernel void facepost_decode_f16(constant PipelineArgs& a [[buffer(0)]], device const half* loc [[buffer(2)]],
                                 device const half* landms [[buffer(3)]], device const float4* priors [[buffer(4)]],
-                                device const ulong* keys [[buffer(5)]], device atomic_uint* counts [[buffer(6)]],
+                                device const ulong* keys [[buffer(14)]], device atomic_uint* counts [[buffer(6)]],
                                 device float4* boxes [[buffer(7)]], device uchar* finite [[buffer(8)]],
                                 uint2 gid [[thread_position_in_grid]], uint2 grid [[threads_per_grid]]) {
   decode<half>(a, loc, landms, priors, keys, counts, boxes, finite, gid, grid.y);
 }
 
 kernel void facepost_nms_legacy_f32(constant PipelineArgs& a [[buffer(0)]], device const float* landms [[buffer(3)]],
-                                 device const float4* priors [[buffer(4)]], device const ulong* keys [[buffer(5)]],
+                                 device const float4* priors [[buffer(4)]], device const ulong* keys [[buffer(14)]],
                                  device atomic_uint* counts [[buffer(6)]], device const float4* boxes [[buffer(7)]],
                                  device const uchar* finite [[buffer(8)]], device float4* kept_boxes [[buffer(9)]],
                                  device float* kept_area [[buffer(10)]], device float* out_rows [[buffer(11)]],
@@ -442,7 +520,7 @@ kernel void facepost_nms_legacy_f32(constant PipelineArgs& a [[buffer(0)]], devi
            groups.y, t);
 }
 kernel void facepost_nms_legacy_f16(constant PipelineArgs& a [[buffer(0)]], device const half* landms [[buffer(3)]],
-                                 device const float4* priors [[buffer(4)]], device const ulong* keys [[buffer(5)]],
+                                 device const float4* priors [[buffer(4)]], device const ulong* keys [[buffer(14)]],
                                  device atomic_uint* counts [[buffer(6)]], device const float4* boxes [[buffer(7)]],
                                  device const uchar* finite [[buffer(8)]], device float4* kept_boxes [[buffer(9)]],
                                  device float* kept_area [[buffer(10)]], device float* out_rows [[buffer(11)]],
@@ -453,7 +531,7 @@ kernel void facepost_nms_legacy_f16(constant PipelineArgs& a [[buffer(0)]], devi
            groups.y, t);
 }
 kernel void facepost_nms_continuous_f32(constant PipelineArgs& a [[buffer(0)]], device const float* landms [[buffer(3)]],
-                                 device const float4* priors [[buffer(4)]], device const ulong* keys [[buffer(5)]],
+                                 device const float4* priors [[buffer(4)]], device const ulong* keys [[buffer(14)]],
                                  device atomic_uint* counts [[buffer(6)]], device const float4* boxes [[buffer(7)]],
                                  device const uchar* finite [[buffer(8)]], device float4* kept_boxes [[buffer(9)]],
                                  device float* kept_area [[buffer(10)]], device float* out_rows [[buffer(11)]],
@@ -464,7 +542,7 @@ kernel void facepost_nms_continuous_f32(constant PipelineArgs& a [[buffer(0)]], 
            groups.y, t);
 }
 kernel void facepost_nms_continuous_f16(constant PipelineArgs& a [[buffer(0)]], device const half* landms [[buffer(3)]],
-                                 device const float4* priors [[buffer(4)]], device const ulong* keys [[buffer(5)]],
+                                 device const float4* priors [[buffer(4)]], device const ulong* keys [[buffer(14)]],
                                  device atomic_uint* counts [[buffer(6)]], device const float4* boxes [[buffer(7)]],
                                  device const uchar* finite [[buffer(8)]], device float4* kept_boxes [[buffer(9)]],
                                  device float* kept_area [[buffer(10)]], device float* out_rows [[buffer(11)]],

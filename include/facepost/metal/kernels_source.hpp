@@ -13,11 +13,13 @@ inline const std::string& kernel_source() {
   static const std::string source = std::string()
       + R"facepost_msl(// facepost/metal/kernels.metal - the Metal backend's kernels: the CPU Postprocessor's pipeline,
 // per frame of a batch, with the CPU's bits:
-//   facepost_prepare      key slots padded (all bits set: they sort last), counts zeroed
+//   facepost_prepare      ranked key slots padded (all bits set: they sort last), counts zeroed
 //   facepost_filter_*     score > threshold and finite (probabilities or logits), compaction
 //                         into ranking keys (descending score, ties by ascending prior index)
-//   facepost_sort_*       bitonic sort of each frame's sort_size keys: threadgroup-local runs of
-//                         kSortBlock keys, then global steps and threadgroup-local merges
+//   facepost_select_*     with top_k: radix select of each frame's top_k-th key (8 bits a pass),
+//                         then the keys up to it compacted into the ranked slots
+//   facepost_sort_*       bitonic sort of each frame's sort_size ranked keys: threadgroup-local
+//                         runs of kSortBlock keys, then global steps and threadgroup-local merges
 //   facepost_decode_*     the first min(count, top_k) ranked candidates into boxes, finite flags
 //   facepost_nms_*        exact greedy NMS (chunked bitmask, one threadgroup per frame),
 //                         keep_top_k, detection rows mapped to the original image and clipped
@@ -266,12 +268,12 @@ inline ulong mul_bits(ulong a, ulong b) {
   return round_pack(sign, e, sig);
 }
 
-/// Less-than of two non-NaN values in the IEEE order (-0 == +0).
+/// Less-than of two no)facepost_msl"
+      + R"facepost_msl(n-NaN values in the IEEE order (-0 == +0).
 inline bool less_bits(ulong a, ulong b) {
   if (nan_bits(a) || nan_bits(b)) return false;
   if (zero_bits(a) && zero_bits(b)) return false;
-  // Sign-m)facepost_msl"
-      + R"facepost_msl(agnitude to an unsigned order: negatives reversed below positives.
+  // Sign-magnitude to an unsigned order: negatives reversed below positives.
   const ulong ka = (a & kSign) != 0 ? ~a : (a | kSign);
   const ulong kb = (b & kSign) != 0 ? ~b : (b | kSign);
   return ka < kb;
@@ -503,10 +505,10 @@ FACEPOST_ARITH_FN F box_area(F x1, F y1, F x2, F y2) noexcept {
 }
 
 template <IouConvention C, class F>
-FACEPOST_ARITH_FN F box_iou(F ax1, F ay1, F ax2, F ay2, F area_a, F bx1, F by1, F bx2, F by2,
+FACEPOST_ARITH_FN F box_iou()facepost_msl"
+      + R"facepost_msl(F ax1, F ay1, F ax2, F ay2, F area_a, F bx1, F by1, F bx2, F by2,
                                       F area_b) noexcept {
-  const F one(C == IouConvention::legacy_pixel ? 1.f : 0.f), zero(0.f)facepost_msl"
-      + R"facepost_msl();
+  const F one(C == IouConvention::legacy_pixel ? 1.f : 0.f), zero(0.f);
   const F w = max_ref(add(sub(min_ref(ax2, bx2), max_ref(ax1, bx1)), one), zero);
   const F h = max_ref(add(sub(min_ref(ay2, by2), max_ref(ay1, by1)), one), zero);
   const F inter = mul(w, h);
@@ -595,7 +597,9 @@ struct PipelineArgs {
   unsigned rows;           ///< priors per frame
   unsigned capacity;       ///< ranked candidates per frame: min(top_k, rows), or rows
   unsigned keep_capacity;  ///< detections per frame: min(keep_top_k, capacity), or capacity
-  unsigned sort_size;      ///< key slots per frame: rows rounded up to a power of two (>= 2)
+  unsigned filter_stride;  ///< candidate key slots per frame (kKeysBuffer)
+  unsigned sort_size;      ///< ranked key slots per frame (kRankedBuffer): capacity rounded up to a
+                           ///< power of two (>= 2)
   unsigned sort_block;     ///< keys a threadgroup sorts alone: min(sort_size, kSortBlock)
   unsigned index_bits;     ///< low key bits holding the prior index
   float threshold;         ///< keep score > threshold
@@ -617,20 +621,24 @@ enum BufferIndex : unsigned {
   kLandmsBuffer = 3,     ///< [B, rows, 10] T
   kPriorsBuffer = 4,     ///< [rows] float4 (cx, cy, w, h)
   kKeysBuffer = 5,       ///< [B, sort_size] ranking keys
-  kCountsBuffer = 6,     ///< [3B] atomic_uint: candidates, ranked (finite rows), detections
+  kCountsBuffer = 6,     ///< [4B] atomic_uint: candidates, ranked (finite rows), detections, selected
   kBoxesBuffer = 7,      ///< [B, capacity] float4 ranked boxes
   kFiniteBuffer = 8,     ///< [B, capacity] uchar: the row is finite
   kKeptBoxesBuffer = 9,  ///< [B, keep_capacity] float4
   kKeptAreaBuffer = 10,  ///< [B, keep_capacity] float
   kOutRowsBuffer = 11,   ///< [B, keep_capacity, 15] float detection rows
   kOutPriorBuffer = 12,  ///< [B, keep_capacity] uint prior indices
-  kStepBuffer = 13,      ///< SortStep (setBytes)
+  kStepBuffer = 13,      ///< SortStep (setBytes); the selection's digit shift in k
+  kRankedBuffer = 14,    ///< [B, sort_size] the keys the sort orders (kKeysBuffer itself without top_k)
+  kSelectBuffer = 15,    ///< [B, 4] ulong: the selection's prefix, prefix mask, rank left
+  kHistogramBuffer = 16, ///< [B, 256] atomic_uint: the selection's digit counts
 };
 
 /// Threads of the filter, decode and NMS threadgroups; keys sorted by one threadgroup.
 enum KernelShape : unsigned {
   kThreads = 256,
   kSortBlock = 1024,  ///< 8 KiB of threadgroup memory, kSortBlock / 2 threads
+  kRadix = 256,       ///< digit values of the top_k selection (8 bits a pass)
   kNmsWords = kThreads / 64,
   /// Threadgroup bytes of the NMS kernel (kernels.metal's NmsShared: two float4 arrays, the masks,
   /// two float arrays, the taken list, the flags, a count; a multiple of 16 as Metal requires).
@@ -656,6 +664,7 @@ namespace msl {
 // > threshold >= 0, so their bits order like their values and the key order is the CPU's.
 
 constant constexpr uint kMaxFiniteBits = 0x7F7FFFFFu;
+static_assert(kThreads == kRadix, "facepost_select_histogram: one digit counter per thread");
 
 inline ulong rank_key(float score, uint prior, uint index_bits) {
   return (ulong(kMaxFiniteBits - as_type<uint>(score)) << index_bits) | ulong(prior);
@@ -742,13 +751,14 @@ inline void filter(constant PipelineArgs& a, device const T* conf, device ulong*
   uint base = 0u;
   if (simd_is_first() && total > 0u) base = atomic_fetch_add_explicit(&counts[f], total, memory_order_relaxed);
   base = simd_broadcast(base, ushort(0));  // lane 0 is the first: every lane is active
-  if (pass) keys[ulong(f) * a.sort_size + base + before] = rank_key(score, row, a.index_bits);
+  if (pass) keys[ulong(f) * a.filter_stride + base + before] = rank_key(score, row, a.index_bits);
 }
 
 
 // ---------------------------------------------------------------------------------------------
 // 3. Bitonic sort of each frame's sort_size keys, ascending. Element i of a stage (k, j) is
-// compared with i ^ j, ascending where i & k == 0; k = sort_size is one ascending run. The
+// compared wi)facepost_msl"
+      + R"facepost_msl(th i ^ j, ascending where i & k == 0; k = sort_size is one ascending run. The
 // stages with j < sort_block run inside a threadgroup, on threadgroup memory.
 
 /// s[i] vs s[i ^ j] (i has bit j clear); the run's direction from the frame-wide index base + i.
@@ -765,8 +775,7 @@ inline void compare_exchange(threadgroup ulong* s, uint base, uint i, uint k, ui
 /// Loads the threadgroup's sort_block keys, runs the stages (k, j) for j < sort_block: every k
 /// from 2 when `full`, else only k = merge_k, and stores them back.
 inline void sort_block(constant PipelineArgs& a, device ulong* keys, threadgroup ulong* s, bool full, uint merge_k,
-                       uint bl)facepost_msl"
-      + R"facepost_msl(ock, uint frame, uint t) {
+                       uint block, uint frame, uint t) {
   const uint n = a.sort_block, base = block * n;
   device ulong* frame_keys = keys + ulong(frame) * a.sort_size;
   s[t] = frame_keys[base + t];
@@ -964,15 +973,18 @@ inline void nms(constant PipelineArgs& a, device const T* landms, device const f
 using namespace facepost::msl;
 
 /// Grid (sort_size rounded up to kThreads, B).
-kernel void facepost_prepare(constant PipelineArgs& a [[buffer(0)]], device ulong* keys [[buffer(5)]],
-                             device atomic_uint* counts [[buffer(6)]], uint2 gid [[thread_position_in_grid]],
+kernel void facepost_prepare(constant PipelineArgs& a [[buffer(0)]], device ulong* ranked [[buffer(14)]],
+                             device atomic_uint* counts [[buffer(6)]], device ulong* select [[buffer(15)]],
+                             device atomic_uint* histogram [[buffer(16)]], uint2 gid [[thread_position_in_grid]],
                              uint2 frames [[threads_per_grid]]) {
   const uint f = gid.y;
-  if (gid.x < a.sort_size) keys[ulong(f) * a.sort_size + gid.x] = ~0ul;
+  if (gid.x < a.sort_size) ranked[ulong(f) * a.sort_size + gid.x] = ~0ul;
+  if (gid.x < kRadix) atomic_store_explicit(&histogram[f * kRadix + gid.x], 0u, memory_order_relaxed);
+  if (gid.x < 4u) atomic_store_explicit(&counts[gid.x * frames.y + f], 0u, memory_order_relaxed);
   if (gid.x == 0) {
-    atomic_store_explicit(&counts[f], 0u, memory_order_relaxed);
-    atomic_store_explicit(&counts[frames.y + f], 0u, memory_order_relaxed);
-    atomic_store_explicit(&counts[2u * frames.y + f], 0u, memory_order_relaxed);
+    select[4u * f + 0u] = 0ul;                // prefix of the top_k-th key
+    select[4u * f + 1u] = 0ul;                // bits of it known
+    select[4u * f + 2u] = ulong(a.capacity);  // its rank among the keys with that prefix (1-based)
   }
 }
 
@@ -999,13 +1011,86 @@ kernel void facepost_filter_logits_f32(constant PipelineArgs& a [[buffer(0)]], d
 }
 
 kernel void facepost_filter_logits_f16(constant PipelineArgs& a [[buffer(0)]], device const half* conf [[buffer(1)]],
-                                       device ulong* keys [[buffer(5)]], device atomic_uint* counts [[buffer(6)]],
+               )facepost_msl"
+      + R"facepost_msl(                        device ulong* keys [[buffer(5)]], device atomic_uint* counts [[buffer(6)]],
                                        uint2 gid [[thread_position_in_grid]]) {
   filter<half, true>(a, conf, keys, counts, gid);
 }
 
+/// Grid (filter_stride rounded up to kThreads, B), threadgroups of kThreads, threadgroup memory
+/// kRadix atomic_uint. One pass of the radix select (shift = step.k): counts, by the digit at
+/// `shift`, the frame's keys that carry the prefix found so far. Frames with at most top_k
+/// candidates skip the selection.
+kernel void facepost_select_histogram(constant PipelineArgs& a [[buffer(0)]], device const ulong* keys [[buffer(5)]],
+                                      device atomic_uint* counts [[buffer(6)]],
+                                      constant SortStep& step [[buffer(13)]],
+                                      device const ulong* select [[buffer(15)]],
+                                      device atomic_uint* histogram [[buffer(16)]],
+                                      threadgroup atomic_uint* local [[threadgroup(0)]],
+                                      uint2 gid [[thread_position_in_grid]],
+                                      uint t [[thread_index_in_threadgroup]]) {
+  const uint f = gid.y;
+  const uint n = atomic_load_explicit(&counts[f], memory_order_relaxed);
+  atomic_store_explicit(&local[t], 0u, memory_order_relaxed);  // kThreads == kRadix
+  threadgroup_barrier(mem_flags::mem_threadgroup);
+  if (n > a.capacity && gid.x < n) {
+    const ulong key = keys[ulong(f) * a.filter_stride + gid.x];
+    if ((key & select[4u * f + 1u]) == select[4u * f + 0u])
+      atomic_fetch_add_explicit(&local[uint(key >> step.k) & (kRadix - 1u)], 1u, memory_order_relaxed);
+  }
+  threadgroup_barrier(mem_flags::mem_threadgroup);
+  const uint c = atomic_load_explicit(&local[t], memory_order_relaxed);
+  if (c > 0u) atomic_fetch_add_explicit(&histogram[f * kRadix + t], c, memory_order_relaxed);
+}
+
+/// Grid (1, B), one thread a frame: the digit at step.k of the top_k-th key, from the histogram
+/// (which it clears for the next pass).
+kernel void facepost_select_digit(constant PipelineArgs& a [[buffer(0)]], device atomic_uint* counts [[buffer(6)]],
+                                  constant SortStep& step [[buffer(13)]], device ulong* select [[buffer(15)]],
+                                  device atomic_uint* histogram [[buffer(16)]],
+                                  uint2 group [[threadgroup_position_in_grid]]) {
+  const uint f = group.y;
+  if (atomic_load_explicit(&counts[f], memory_order_relaxed) <= a.capacity) return;
+  ulong rank = select[4u * f + 2u];
+  uint digit = 0u;
+  for (; digit < kRadix; ++digit) {
+    const ulong c = ulong(atomic_load_explicit(&histogram[f * kRadix + digit], memory_order_relaxed));
+    if (rank <= c) break;
+    rank -= c;
+  }
+  for (uint d = 0u; d < kRadix; ++d) atomic_store_explicit(&histogram[f * kRadix + d], 0u, memory_order_relaxed);
+  select[4u * f + 0u] |= ulong(digit) << step.k;
+  select[4u * f + 1u] |= ulong(kRadix - 1u) << step.k;
+  select[4u * f + 2u] = rank;
+}
+
+/// Grid (filter_stride rounded up to kThreads, B). After the last pass the prefix is the top_k-th
+/// key itself (keys are unique): the keys up to it, or all the frame's keys when it has at most
+/// top_k, go to the ranked slots, in no particular order.
+kernel void facepost_select_compact(constant PipelineArgs& a [[buffer(0)]], device const ulong* keys [[buffer(5)]],
+                                    device atomic_uint* counts [[buffer(6)]], device ulong* ranked [[buffer(14)]],
+                                    device const ulong* select [[buffer(15)]], uint2 gid [[thread_position_in_grid]],
+                                    uint2 grid [[threads_per_grid]]) {
+  const uint f = gid.y;
+  const uint n = atomic_load_explicit(&counts[f], memory_order_relaxed);
+  bool take = false;
+  ulong key = 0ul;
+  if (gid.x < n) {
+    key = keys[ulong(f) * a.filter_stride + gid.x];
+    take = n <= a.capacity || key <= select[4u * f + 0u];
+  }
+  const uint mine = take ? 1u : 0u;
+  const uint before = simd_prefix_exclusive_sum(mine);
+  const uint total = simd_sum(mine);
+  uint base = 0u;
+  if (simd_is_first() && total > 0u)
+    base = atomic_fetch_add_explicit(&counts[3u * grid.y + f], total, memory_order_relaxed);
+  base = simd_broadcast(base, ushort(0));
+  if (take) ranked[ulong(f) * a.sort_size + base + before] = key;
+}
+
 /// Grid (sort_size / sort_block, B) threadgroups of sort_block / 2 threads.
-kernel void facepost_sort_blocks(constant PipelineArgs& a [[buffer(0)]], device ulong* keys [[buffer(5)]],
+kernel void facepost_sort_blocks(constant PipelineArgs& a [[buffer(0)]], device ulong* keys [[buffer(14)]],
                                  threadgroup ulong* s [[threadgroup(0)]],
                                  uint2 group [[threadgroup_position_in_grid]],
                                  uint t [[thread_index_in_threadgroup]]) {
@@ -1013,17 +1098,16 @@ kernel void facepost_sort_blocks(constant PipelineArgs& a [[buffer(0)]], device 
 }
 
 /// The stages j < sort_block of the merge of size k (> sort_block); grid as facepost_sort_blocks.
-kernel void facepost_sort_merge_blocks(constant PipelineArgs& a [[buffer(0)]], device ulong* keys [[buffer(5)]],
+kernel void facepost_sort_merge_blocks(constant PipelineArgs& a [[buffer(0)]], device ulong* keys [[buffer(14)]],
                                        constant SortStep& step [[buffer(13)]],
                                        threadgroup ulong* s [[threadgroup(0)]],
                                        uint2 group [[threadgroup_position_in_grid]],
-    )facepost_msl"
-      + R"facepost_msl(                                   uint t [[thread_index_in_threadgroup]]) {
+                                       uint t [[thread_index_in_threadgroup]]) {
   sort_block(a, keys, s, false, step.k, group.x, group.y, t);
 }
 
 /// One stage (k, j >= sort_block) across threadgroups: grid (sort_size / 2, B) threads.
-kernel void facepost_sort_step(constant PipelineArgs& a [[buffer(0)]], device ulong* keys [[buffer(5)]],
+kernel void facepost_sort_step(constant PipelineArgs& a [[buffer(0)]], device ulong* keys [[buffer(14)]],
                                constant SortStep& step [[buffer(13)]], uint2 gid [[thread_position_in_grid]]) {
   const uint t = gid.x;
   if (t >= a.sort_size / 2u) return;
@@ -1039,7 +1123,7 @@ kernel void facepost_sort_step(constant PipelineArgs& a [[buffer(0)]], device ul
 
 kernel void facepost_decode_f32(constant PipelineArgs& a [[buffer(0)]], device const float* loc [[buffer(2)]],
                                 device const float* landms [[buffer(3)]], device const float4* priors [[buffer(4)]],
-                                device const ulong* keys [[buffer(5)]], device atomic_uint* counts [[buffer(6)]],
+                                device const ulong* keys [[buffer(14)]], device atomic_uint* counts [[buffer(6)]],
                                 device float4* boxes [[buffer(7)]], device uchar* finite [[buffer(8)]],
                                 uint2 gid [[thread_position_in_grid]], uint2 grid [[threads_per_grid]]) {
   decode<float>(a, loc, landms, priors, keys, counts, boxes, finite, gid, grid.y);
@@ -1047,14 +1131,14 @@ kernel void facepost_decode_f32(constant PipelineArgs& a [[buffer(0)]], device c
 
 kernel void facepost_decode_f16(constant PipelineArgs& a [[buffer(0)]], device const half* loc [[buffer(2)]],
                                 device const half* landms [[buffer(3)]], device const float4* priors [[buffer(4)]],
-                                device const ulong* keys [[buffer(5)]], device atomic_uint* counts [[buffer(6)]],
+                                device const ulong* keys [[buffer(14)]], device atomic_uint* counts [[buffer(6)]],
                                 device float4* boxes [[buffer(7)]], device uchar* finite [[buffer(8)]],
                                 uint2 gid [[thread_position_in_grid]], uint2 grid [[threads_per_grid]]) {
   decode<half>(a, loc, landms, priors, keys, counts, boxes, finite, gid, grid.y);
 }
 
 kernel void facepost_nms_legacy_f32(constant PipelineArgs& a [[buffer(0)]], device const float* landms [[buffer(3)]],
-                                 device const float4* priors [[buffer(4)]], device const ulong* keys [[buffer(5)]],
+                                 device const float4* priors [[buffer(4)]], device const ulong* keys [[buffer(14)]],
                                  device atomic_uint* counts [[buffer(6)]], device const float4* boxes [[buffer(7)]],
                                  device const uchar* finite [[buffer(8)]], device float4* kept_boxes [[buffer(9)]],
                                  device float* kept_area [[buffer(10)]], device float* out_rows [[buffer(11)]],
@@ -1065,7 +1149,7 @@ kernel void facepost_nms_legacy_f32(constant PipelineArgs& a [[buffer(0)]], devi
            groups.y, t);
 }
 kernel void facepost_nms_legacy_f16(constant PipelineArgs& a [[buffer(0)]], device const half* landms [[buffer(3)]],
-                                 device const float4* priors [[buffer(4)]], device const ulong* keys [[buffer(5)]],
+                                 device const float4* priors [[buffer(4)]], device const ulong* keys [[buffer(14)]],
                                  device atomic_uint* counts [[buffer(6)]], device const float4* boxes [[buffer(7)]],
                                  device const uchar* finite [[buffer(8)]], device float4* kept_boxes [[buffer(9)]],
                                  device float* kept_area [[buffer(10)]], device float* out_rows [[buffer(11)]],
@@ -1076,7 +1160,7 @@ kernel void facepost_nms_legacy_f16(constant PipelineArgs& a [[buffer(0)]], devi
            groups.y, t);
 }
 kernel void facepost_nms_continuous_f32(constant PipelineArgs& a [[buffer(0)]], device const float* landms [[buffer(3)]],
-                                 device const float4* priors [[buffer(4)]], device const ulong* keys [[buffer(5)]],
+                                 device const float4* priors [[buffer(4)]], device const ulong* keys [[buffer(14)]],
                                  device atomic_uint* counts [[buffer(6)]], device const float4* boxes [[buffer(7)]],
                                  device const uchar* finite [[buffer(8)]], device float4* kept_boxes [[buffer(9)]],
                                  device float* kept_area [[buffer(10)]], device float* out_rows [[buffer(11)]],
@@ -1087,7 +1171,7 @@ kernel void facepost_nms_continuous_f32(constant PipelineArgs& a [[buffer(0)]], 
            groups.y, t);
 }
 kernel void facepost_nms_continuous_f16(constant PipelineArgs& a [[buffer(0)]], device const half* landms [[buffer(3)]],
-                                 device const float4* priors [[buffer(4)]], device const ulong* keys [[buffer(5)]],
+                                 device const float4* priors [[buffer(4)]], device const ulong* keys [[buffer(14)]],
                                  device atomic_uint* counts [[buffer(6)]], device const float4* boxes [[buffer(7)]],
                                  device const uchar* finite [[buffer(8)]], device float4* kept_boxes [[buffer(9)]],
                                  device float* kept_area [[buffer(10)]], device float* out_rows [[buffer(11)]],

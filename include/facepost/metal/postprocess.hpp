@@ -13,7 +13,8 @@
 //   for (std::size_t f = 0; f < r.size(); ++f) use(r.frame(f));   // facepost::Detections
 //
 // encode() puts the whole pipeline into one compute encoder on the caller's command buffer
-// (kernels.metal, in order: prepare, filter, sort, decode, NMS); nothing waits. The library is
+// (kernels.metal, in order: prepare, filter, with top_k a radix select of the top_k-th key, sort
+// of the top_k keys, decode, NMS); nothing waits. The library is
 // compiled once from the embedded source (kernels_source.hpp) with fast math off, safe math mode,
 // precise functions and the language version pinned (3.2: the first with
 // `#pragma METAL fp contract(off)`); pipeline states are cached by name. Buffers are Shared
@@ -181,7 +182,11 @@ class MetalPostprocessor {
     enc->setBuffer(heads.loc.buffer, heads.loc.offset, msl::kLocBuffer);
     enc->setBuffer(heads.landms.buffer, heads.landms.offset, msl::kLandmsBuffer);
     enc->setBuffer(priors_.get(), 0, msl::kPriorsBuffer);
+    const bool selecting = a.capacity < a.rows;  // top_k: radix select first, sort top_k keys only
     enc->setBuffer(keys_.get(), 0, msl::kKeysBuffer);
+    enc->setBuffer(selecting ? ranked_.get() : keys_.get(), 0, msl::kRankedBuffer);
+    enc->setBuffer(select_.get(), 0, msl::kSelectBuffer);
+    enc->setBuffer(histogram_.get(), 0, msl::kHistogramBuffer);
     enc->setBuffer(counts_.get(), 0, msl::kCountsBuffer);
     enc->setBuffer(boxes_.get(), 0, msl::kBoxesBuffer);
     enc->setBuffer(finite_.get(), 0, msl::kFiniteBuffer);
@@ -197,6 +202,18 @@ class MetalPostprocessor {
              logits ? (f16 ? "facepost_filter_logits_f16" : "facepost_filter_logits_f32")
                     : (f16 ? "facepost_filter_probabilities_f16" : "facepost_filter_probabilities_f32"),
              detail::ceil_div(a.rows, msl::kThreads), frames, msl::kThreads);
+    if (selecting) {
+      // Radix select of each frame's top_k-th key, 8 bits a pass from the top of the key.
+      enc->setThreadgroupMemoryLength(msl::kRadix * sizeof(unsigned), 0);
+      const unsigned key_bits = 31 + a.index_bits;
+      for (unsigned pass = (key_bits + 7) / 8; pass-- > 0;) {
+        const msl::SortStep shift{8 * pass, 0};
+        enc->setBytes(&shift, sizeof shift, msl::kStepBuffer);
+        dispatch(enc, "facepost_select_histogram", detail::ceil_div(a.rows, msl::kThreads), frames, msl::kThreads);
+        dispatch(enc, "facepost_select_digit", 1, frames, 1);
+      }
+      dispatch(enc, "facepost_select_compact", detail::ceil_div(a.rows, msl::kThreads), frames, msl::kThreads);
+    }
     // Bitonic sort: runs of sort_block keys, then for each larger merge size the global steps
     // down to sort_block and one threadgroup-local merge.
     enc->setThreadgroupMemoryLength(a.sort_block * sizeof(std::uint64_t), 0);
@@ -265,7 +282,8 @@ class MetalPostprocessor {
     a.capacity = static_cast<unsigned>(capacity);
     a.keep_capacity =
         static_cast<unsigned>(params_.keep_top_k == 0 ? capacity : std::min(params_.keep_top_k, capacity));
-    a.sort_size = static_cast<unsigned>(detail::pow2_at_least(h.rows));
+    a.sort_size = static_cast<unsigned>(detail::pow2_at_least(capacity));
+    a.filter_stride = capacity < h.rows ? a.rows : a.sort_size;
     a.sort_block = std::min<unsigned>(a.sort_size, msl::kSortBlock);
     a.index_bits = detail::index_bits_for(h.rows);
     a.threshold = params_.score_threshold;
@@ -299,8 +317,11 @@ class MetalPostprocessor {
   }
 
   void reserve(const msl::PipelineArgs& a, std::size_t B) {
-    keys_.reserve(device_, B * a.sort_size * sizeof(std::uint64_t), "ranking keys");
-    counts_.reserve(device_, 3 * B * sizeof(unsigned), "counts");
+    keys_.reserve(device_, B * a.filter_stride * sizeof(std::uint64_t), "candidate keys");
+    if (a.capacity < a.rows) ranked_.reserve(device_, B * a.sort_size * sizeof(std::uint64_t), "ranked keys");
+    select_.reserve(device_, B * 4 * sizeof(std::uint64_t), "top_k selection state");
+    histogram_.reserve(device_, B * msl::kRadix * sizeof(unsigned), "top_k selection histogram");
+    counts_.reserve(device_, 4 * B * sizeof(unsigned), "counts");
     boxes_.reserve(device_, B * a.capacity * 16, "ranked boxes");
     finite_.reserve(device_, B * a.capacity, "finite flags");
     kept_boxes_.reserve(device_, B * a.keep_capacity * 16, "kept boxes");
@@ -372,7 +393,8 @@ class MetalPostprocessor {
   Params params_;
   MTL::Library* library_ = nullptr;
   std::map<std::string, MTL::ComputePipelineState*> pipelines_;
-  detail::GrowingBuffer priors_, keys_, counts_, boxes_, finite_, kept_boxes_, kept_area_, out_rows_, out_prior_;
+  detail::GrowingBuffer priors_, keys_, ranked_, select_, histogram_, counts_;
+  detail::GrowingBuffer boxes_, finite_, kept_boxes_, kept_area_, out_rows_, out_prior_;
   InputSize priors_size_{};
   std::size_t priors_count_ = 0;
   bool priors_valid_ = false;

@@ -11,7 +11,9 @@ struct PipelineArgs {
   unsigned rows;           ///< priors per frame
   unsigned capacity;       ///< ranked candidates per frame: min(top_k, rows), or rows
   unsigned keep_capacity;  ///< detections per frame: min(keep_top_k, capacity), or capacity
-  unsigned sort_size;      ///< key slots per frame: rows rounded up to a power of two (>= 2)
+  unsigned filter_stride;  ///< candidate key slots per frame (kKeysBuffer)
+  unsigned sort_size;      ///< ranked key slots per frame (kRankedBuffer): capacity rounded up to a
+                           ///< power of two (>= 2)
   unsigned sort_block;     ///< keys a threadgroup sorts alone: min(sort_size, kSortBlock)
   unsigned index_bits;     ///< low key bits holding the prior index
   float threshold;         ///< keep score > threshold
@@ -33,20 +35,24 @@ enum BufferIndex : unsigned {
   kLandmsBuffer = 3,     ///< [B, rows, 10] T
   kPriorsBuffer = 4,     ///< [rows] float4 (cx, cy, w, h)
   kKeysBuffer = 5,       ///< [B, sort_size] ranking keys
-  kCountsBuffer = 6,     ///< [3B] atomic_uint: candidates, ranked (finite rows), detections
+  kCountsBuffer = 6,     ///< [4B] atomic_uint: candidates, ranked (finite rows), detections, selected
   kBoxesBuffer = 7,      ///< [B, capacity] float4 ranked boxes
   kFiniteBuffer = 8,     ///< [B, capacity] uchar: the row is finite
   kKeptBoxesBuffer = 9,  ///< [B, keep_capacity] float4
   kKeptAreaBuffer = 10,  ///< [B, keep_capacity] float
   kOutRowsBuffer = 11,   ///< [B, keep_capacity, 15] float detection rows
   kOutPriorBuffer = 12,  ///< [B, keep_capacity] uint prior indices
-  kStepBuffer = 13,      ///< SortStep (setBytes)
+  kStepBuffer = 13,      ///< SortStep (setBytes); the selection's digit shift in k
+  kRankedBuffer = 14,    ///< [B, sort_size] the keys the sort orders (kKeysBuffer itself without top_k)
+  kSelectBuffer = 15,    ///< [B, 4] ulong: the selection's prefix, prefix mask, rank left
+  kHistogramBuffer = 16, ///< [B, 256] atomic_uint: the selection's digit counts
 };
 
 /// Threads of the filter, decode and NMS threadgroups; keys sorted by one threadgroup.
 enum KernelShape : unsigned {
   kThreads = 256,
   kSortBlock = 1024,  ///< 8 KiB of threadgroup memory, kSortBlock / 2 threads
+  kRadix = 256,       ///< digit values of the top_k selection (8 bits a pass)
   kNmsWords = kThreads / 64,
   /// Threadgroup bytes of the NMS kernel (kernels.metal's NmsShared: two float4 arrays, the masks,
   /// two float arrays, the taken list, the flags, a count; a multiple of 16 as Metal requires).
