@@ -3,10 +3,22 @@
 
 #include <cstdarg>
 #include <cstdio>
+#include <cstdlib>
+#include <new>
 #include <stdexcept>
 #include <string>
 
 #include "facepost/isa.hpp"
+
+// 1 unless the translation unit is built without exceptions (-fno-exceptions, /EHs-c-): then the
+// throwing calls abort with their message, and the no-throw (try_*) API is the one to use.
+#if !defined(FACEPOST_EXCEPTIONS)
+#if defined(__cpp_exceptions) || defined(__EXCEPTIONS) || defined(_CPPUNWIND)
+#define FACEPOST_EXCEPTIONS 1
+#else
+#define FACEPOST_EXCEPTIONS 0
+#endif
+#endif
 
 namespace facepost {
 
@@ -92,10 +104,35 @@ class Error : public std::invalid_argument {
 };
 
 FACEPOST_ABI_BEGIN
-/// Throws Error if s is a failure.
+/// Throws Error if s is a failure. Built with -fno-exceptions (use the try_* functions there),
+/// it prints the message and aborts instead.
 inline void throw_if_error(const Status& s) {
-  if (!s.ok()) throw Error(s);
+  if (s.ok()) return;
+#if FACEPOST_EXCEPTIONS
+  throw Error(s);
+#else
+  std::fprintf(stderr, "facepost: %s (exceptions are disabled)\n", s.message());
+  std::abort();
+#endif
 }
+
+namespace detail {
+/// body() as a Status, or on_out_of_memory() if it throws std::bad_alloc. Without exceptions an
+/// allocation failure already aborts in operator new, so this is body().
+template <class Body, class OnOutOfMemory>
+Status guard_allocation(Body&& body, OnOutOfMemory&& on_out_of_memory) noexcept {
+#if FACEPOST_EXCEPTIONS
+  try {
+    return body();
+  } catch (const std::bad_alloc&) {
+    return on_out_of_memory();
+  }
+#else
+  (void)on_out_of_memory;
+  return body();
+#endif
+}
+}  // namespace detail
 FACEPOST_ABI_END
 
 }  // namespace facepost

@@ -34,22 +34,21 @@ Status prepare_frame(PriorGrid<Spec>& grid, const Params& params, const HeadOutp
   s = count_priors(grid.spec(), input, count);
   if (s.ok()) s = validate_heads(heads, count);
   if (!s.ok()) return s;
-  try {
-    s = grid.try_build(input);
-  } catch (const std::bad_alloc&) {
-    return Status::failure(Errc::size_overflow, "out of memory building the priors of a %dx%d input", input.width,
-                           input.height);
-  }
-  return s;
+  return guard_allocation([&] { return grid.try_build(input); },
+                          [&] {
+                            return Status::failure(Errc::size_overflow,
+                                                   "out of memory building the priors of a %dx%d input", input.width,
+                                                   input.height);
+                          });
 }
 
 inline Status reserve_workspace(FrameWorkspace& ws, std::size_t n) noexcept {
-  try {
-    ws.reserve(n);
-  } catch (const std::bad_alloc&) {
-    return Status::failure(Errc::size_overflow, "out of memory reserving buffers for %zu priors", n);
-  }
-  return Status{};
+  return guard_allocation(
+      [&] {
+        ws.reserve(n);
+        return Status{};
+      },
+      [&] { return Status::failure(Errc::size_overflow, "out of memory reserving buffers for %zu priors", n); });
 }
 
 }  // namespace detail
@@ -121,11 +120,13 @@ class BasicBatchPostprocessor {
       Status s = detail::prepare_frame(grid_, params_, frames[f], input, mappings[mapping_count == 1 ? 0 : f]);
       if (!s.ok()) return Status::failure(s.code(), "batch frame %zu: %s", f, s.message());
     }
-    try {
-      if (workspaces_.size() < count) workspaces_.resize(count);
-    } catch (const std::bad_alloc&) {
-      return Status::failure(Errc::size_overflow, "batch: out of memory for %zu workspaces", count);
-    }
+    const Status grown = detail::guard_allocation(
+        [&] {
+          if (workspaces_.size() < count) workspaces_.resize(count);
+          return Status{};
+        },
+        [&] { return Status::failure(Errc::size_overflow, "batch: out of memory for %zu workspaces", count); });
+    if (!grown.ok()) return grown;
     for (std::size_t f = 0; f < count; ++f) {
       Status s = detail::reserve_workspace(workspaces_[f], grid_.size());
       if (!s.ok()) return s;

@@ -41,16 +41,16 @@ namespace detail {
 template <int kBits>
 std::uint32_t* radix_sort_positions(std::uint32_t* key_a, std::uint32_t* key_b, std::uint32_t* pos_a,
                                     std::uint32_t* pos_b, std::size_t n) noexcept {
-  constexpr int kPasses = (32 + kBits - 1) / kBits;
+  constexpr unsigned kPasses = (32u + kBits - 1) / kBits;
   constexpr std::uint32_t kMask = (1u << kBits) - 1;
   std::uint32_t hist[kPasses][1u << kBits] = {};
   for (std::size_t i = 0; i < n; ++i) {
     const std::uint32_t key = key_a[i];
     pos_a[i] = static_cast<std::uint32_t>(i);
-    for (int p = 0; p < kPasses; ++p) ++hist[p][(key >> (kBits * p)) & kMask];
+    for (unsigned p = 0; p < kPasses; ++p) ++hist[p][(key >> (kBits * p)) & kMask];
   }
-  for (int p = 0; p < kPasses; ++p) {
-    const int shift = kBits * p;
+  for (unsigned p = 0; p < kPasses; ++p) {
+    const unsigned shift = kBits * p;
     std::uint32_t* h = hist[p];
     if (h[(key_a[0] >> shift) & kMask] == n) continue;  // every key has this digit
     std::uint32_t sum = 0;

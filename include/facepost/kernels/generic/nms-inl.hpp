@@ -54,7 +54,7 @@ std::size_t nms_grid(const BoxesSoA& b, const SuppressionTest& test, std::size_t
   // never makes such boxes; when one is the query or has been kept, every kept box is tested.
   auto irregular = [](float area) { return C == IouConvention::legacy_pixel && !(area > 0.f); };
   std::size_t irregular_kept = 0;
-  for (std::size_t k = 0; k < nk; ++k) irregular_kept += irregular(ws.area[keep[k]]) ? 1 : 0;
+  for (std::size_t k = 0; k < nk; ++k) irregular_kept += irregular(ws.area[keep[k]]) ? 1u : 0u;
 
   const SlotBoxes slots = ws.slot_boxes();
   const float t = test.threshold<C>();
@@ -108,7 +108,7 @@ std::size_t nms_grid(const BoxesSoA& b, const SuppressionTest& test, std::size_t
       }
     }
     if (suppressed) continue;
-    irregular_kept += irregular(area) ? 1 : 0;
+    irregular_kept += irregular(area) ? 1u : 0u;
     ws.kept[std::size_t(slot_of[i])] = ~0;
     g.level[own].add_kept(area);
     keep[nk++] = static_cast<std::uint32_t>(i);
