@@ -60,6 +60,13 @@ inline std::unordered_map<const NS::Object*, const char*>& objects() {
   static std::unordered_map<const NS::Object*, const char*> m;
   return m;
 }
+/// Released objects' shells (zombies) and objects autoreleased without a pool (counted leaks),
+/// kept reachable for the whole run: LeakSanitizer then reports only objects that were simply
+/// never released.
+inline std::vector<const NS::Object*>& zombies() {
+  static auto* z = new std::vector<const NS::Object*>();
+  return *z;
+}
 }  // namespace state
 
 /// What a Metal API misuse does: abort with a message (Metal's API validation), or throw.
@@ -116,6 +123,7 @@ class Object {
       {
         std::lock_guard<std::mutex> lk(facepost_metal_fake::state::objects_mutex);
         facepost_metal_fake::state::objects().erase(this);
+        facepost_metal_fake::state::zombies().push_back(this);
       }
       --facepost_metal_fake::state::live;
       // The shell stays (a zombie): a later release is reported, not a use after free.
@@ -195,6 +203,8 @@ inline Object* Object::autorelease() {
   } else {
     ++facepost_metal_fake::state::unpooled_autoreleases;
     std::fprintf(stderr, "facepost_metal_fake: %s autoreleased with no pool in place - just leaking\n", class_name_);
+    std::lock_guard<std::mutex> lk(facepost_metal_fake::state::objects_mutex);
+    facepost_metal_fake::state::zombies().push_back(this);  // counted above: not LeakSanitizer's to report
   }
   return this;
 }
