@@ -54,6 +54,17 @@ inline uint ranked_count(device atomic_uint* counts, uint f, constant PipelineAr
   return n < a.capacity ? n : a.capacity;
 }
 
+/// This thread's slot among the SIMD group's threads with `take`, after `counter`'s previous
+/// value: one atomic per SIMD group (every lane of the group must call it).
+inline uint claim_slot(bool take, device atomic_uint* counter) {
+  const uint mine = take ? 1u : 0u;
+  const uint before = simd_prefix_exclusive_sum(mine);
+  const uint total = simd_sum(mine);
+  uint base = 0u;
+  if (simd_is_first() && total > 0u) base = atomic_fetch_add_explicit(counter, total, memory_order_relaxed);
+  return simd_broadcast(base, ushort(0)) + before;  // lane 0 is the first: every lane is active
+}
+
 // ---------------------------------------------------------------------------------------------
 // Decode (arith/decode-inl.hpp), on (cx, cy, w, h) priors.
 
@@ -118,13 +129,8 @@ inline void filter(constant PipelineArgs& a, device const T* conf, device ulong*
       pass = arith::probability_passes(score, a.threshold);
     }
   }
-  const uint mine = pass ? 1u : 0u;
-  const uint before = simd_prefix_exclusive_sum(mine);
-  const uint total = simd_sum(mine);
-  uint base = 0u;
-  if (simd_is_first() && total > 0u) base = atomic_fetch_add_explicit(&counts[f], total, memory_order_relaxed);
-  base = simd_broadcast(base, ushort(0));  // lane 0 is the first: every lane is active
-  if (pass) keys[ulong(f) * a.filter_stride + base + before] = rank_key(score, row, a.index_bits);
+  const uint slot = claim_slot(pass, &counts[f]);
+  if (pass) keys[ulong(f) * a.filter_stride + slot] = rank_key(score, row, a.index_bits);
 }
 
 
@@ -134,7 +140,9 @@ inline void filter(constant PipelineArgs& a, device const T* conf, device ulong*
 // stages with j < sort_block run inside a threadgroup, on threadgroup memory.
 
 /// s[i] vs s[i ^ j] (i has bit j clear); the run's direction from the frame-wide index base + i.
-inline void compare_exchange(threadgroup ulong* s, uint base, uint i, uint k, uint j) {
+/// Keys: a threadgroup or a device pointer.
+template <class Keys>
+inline void compare_exchange(Keys s, uint base, uint i, uint k, uint j) {
   const uint l = i ^ j;
   const ulong x = s[i], y = s[l];
   const bool ascending = ((base + i) & k) == 0u;
@@ -450,14 +458,8 @@ kernel void facepost_select_compact(constant PipelineArgs& a [[buffer(0)]], devi
     key = keys[ulong(f) * a.filter_stride + gid.x];
     take = n <= a.capacity || key <= select[4u * f + 0u];
   }
-  const uint mine = take ? 1u : 0u;
-  const uint before = simd_prefix_exclusive_sum(mine);
-  const uint total = simd_sum(mine);
-  uint base = 0u;
-  if (simd_is_first() && total > 0u)
-    base = atomic_fetch_add_explicit(&counts[3u * grid.y + f], total, memory_order_relaxed);
-  base = simd_broadcast(base, ushort(0));
-  if (take) ranked[ulong(f) * a.sort_size + base + before] = key;
+  const uint slot = claim_slot(take, &counts[3u * grid.y + f]);
+  if (take) ranked[ulong(f) * a.sort_size + slot] = key;
 }
 
 /// Grid (sort_size / sort_block, B) threadgroups of sort_block / 2 threads.
@@ -482,14 +484,8 @@ kernel void facepost_sort_step(constant PipelineArgs& a [[buffer(0)]], device ul
                                constant SortStep& step [[buffer(13)]], uint2 gid [[thread_position_in_grid]]) {
   const uint t = gid.x;
   if (t >= a.sort_size / 2u) return;
-  const uint lo = t & (step.j - 1u), i = ((t - lo) << 1u) + lo, l = i ^ step.j;
-  device ulong* frame_keys = keys + ulong(gid.y) * a.sort_size;
-  const ulong x = frame_keys[i], y = frame_keys[l];
-  const bool ascending = (i & step.k) == 0u;
-  if ((x > y) == ascending) {
-    frame_keys[i] = y;
-    frame_keys[l] = x;
-  }
+  const uint lo = t & (step.j - 1u), i = ((t - lo) << 1u) + lo;
+  compare_exchange(keys + ulong(gid.y) * a.sort_size, 0u, i, step.k, step.j);
 }
 
 kernel void facepost_decode_f32(constant PipelineArgs& a [[buffer(0)]], device const float* loc [[buffer(2)]],

@@ -43,6 +43,7 @@
 #include <cstring>
 #include <map>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -340,7 +341,7 @@ class MetalPostprocessor {
   }
 
   MTL::ComputePipelineState* pipeline(const char* name) {
-    auto it = pipelines_.find(name);
+    auto it = pipelines_.find(std::string_view(name));  // no string built per dispatch
     if (it != pipelines_.end()) return it->second;
     if (library_ == nullptr) compile_library();
     NS::AutoreleasePool* pool = NS::AutoreleasePool::alloc()->init();  // the name string
@@ -392,7 +393,7 @@ class MetalPostprocessor {
   PriorGrid<AnchorConfig> grid_;
   Params params_;
   MTL::Library* library_ = nullptr;
-  std::map<std::string, MTL::ComputePipelineState*> pipelines_;
+  std::map<std::string, MTL::ComputePipelineState*, std::less<>> pipelines_;
   detail::GrowingBuffer priors_, keys_, ranked_, select_, histogram_, counts_;
   detail::GrowingBuffer boxes_, finite_, kept_boxes_, kept_area_, out_rows_, out_prior_;
   InputSize priors_size_{};
