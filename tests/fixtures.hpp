@@ -80,30 +80,30 @@ struct Heads {
 /// rows in order, rows of exactly tied scores as a set, coordinates within `tol` px, scores exact.
 /// Returns an empty string on success, else a description of the first difference.
 inline std::string compare_with_golden(const float* got, std::size_t got_rows, const float* want,
-                                       std::size_t want_rows, float tol = 1e-3f) {
+                                       std::size_t want_rows, float tol = 1e-3f, std::size_t cols = 15) {
   if (got_rows != want_rows)
     return "row count " + std::to_string(got_rows) + " != golden " + std::to_string(want_rows);
   auto row_close = [&](const float* a, const float* b) {
     if (a[4] != b[4]) return false;
-    for (int c = 0; c < 15; ++c)
+    for (std::size_t c = 0; c < cols; ++c)
       if (c != 4 && !(std::fabs(a[c] - b[c]) <= tol)) return false;
     return true;
   };
   std::size_t i = 0;
   while (i < want_rows) {
     std::size_t j = i + 1;
-    while (j < want_rows && want[15 * j + 4] == want[15 * i + 4]) ++j;  // tie group [i, j)
+    while (j < want_rows && want[cols * j + 4] == want[cols * i + 4]) ++j;  // tie group [i, j)
     std::vector<bool> used(j - i, false);
     for (std::size_t g = i; g < j; ++g) {
       bool found = false;
       for (std::size_t w = i; w < j && !found; ++w)
-        if (!used[w - i] && row_close(got + 15 * g, want + 15 * w)) used[w - i] = found = true;
+        if (!used[w - i] && row_close(got + cols * g, want + cols * w)) used[w - i] = found = true;
       if (!found) {
-        std::string msg = "row " + std::to_string(g) + " (score " + std::to_string(got[15 * g + 4]) +
+        std::string msg = "row " + std::to_string(g) + " (score " + std::to_string(got[cols * g + 4]) +
                           ") has no match in golden rows " + std::to_string(i) + ".." + std::to_string(j - 1) + "; got";
-        for (int c = 0; c < 15; ++c) msg += " " + std::to_string(got[15 * g + c]);
+        for (std::size_t c = 0; c < cols; ++c) msg += " " + std::to_string(got[cols * g + c]);
         msg += "; golden";
-        for (int c = 0; c < 15; ++c) msg += " " + std::to_string(want[15 * i + c]);
+        for (std::size_t c = 0; c < cols; ++c) msg += " " + std::to_string(want[cols * i + c]);
         return msg;
       }
     }

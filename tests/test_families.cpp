@@ -1,0 +1,250 @@
+// Detector families against the goldens of tests/data/families (made by each reference's own
+// code; tests/data/families/README.md), compared as that README says.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "facepost/families/scrfd.hpp"
+#include "facepost/families/yolov5_face.hpp"
+#include "fixtures.hpp"
+
+namespace {
+
+using facepost::FamilyDetections;
+using facepost::ImageMapping;
+using facepost::InputSize;
+using facepost::TensorView;
+
+std::string family_dir(const std::string& family, const std::string& name) { return "families/" + family + "/" + name; }
+
+/// A [N,C] or [1,N,C] array as an [N,C] view.
+TensorView view_2d(const facepost::io::NpyArray& a) {
+  const std::size_t rank = a.shape.size();
+  return TensorView(a.data.data(), std::size_t(a.shape[rank - 2]), std::size_t(a.shape[rank - 1]));
+}
+
+void require_golden(const FamilyDetections& d, const facepost::io::NpyArray& golden) {
+  const std::size_t rows = golden.shape.empty() ? 0 : std::size_t(golden.shape[0]);
+  const std::size_t cols = golden.shape.size() == 2 ? std::size_t(golden.shape[1]) : d.cols();
+  REQUIRE(d.cols() == cols);
+  const std::string diff = fixtures::compare_with_golden(d.data(), d.size(), golden.data.data(), rows, 1e-3f, cols);
+  INFO(diff);
+  REQUIRE(diff.empty());
+}
+
+struct ScrfdCase {
+  const char* name;
+  InputSize image, input;
+  double det_scale;
+  bool kps;
+};
+
+const ScrfdCase kScrfdCases[] = {
+    {"family_640x640", {640, 640}, {640, 640}, 1.0, true},
+    {"group_nokps_1600x898", {1600, 898}, {640, 640}, 0.3997772828507795, false},
+    {"mosaic_crowd_3200x1796", {3200, 1796}, {960, 544}, 0.29955456570155903, true},
+    {"noface_640x480", {640, 480}, {640, 640}, 1.0, true},
+};
+
+struct ScrfdSet {
+  const char* name;
+  facepost::ScrfdParams params;
+};
+
+const ScrfdSet kScrfdSets[] = {
+    {"threshold_0_5", {0.5f, 0.4, 0}},
+    {"threshold_0_3_nms_0_5", {0.3f, 0.5, 0}},
+    {"threshold_0_7", {0.7f, 0.4, 0}},
+    {"max_num_5", {0.5f, 0.4, 5}},
+};
+
+struct ScrfdOutputs {
+  facepost::io::NpyArray score[3], bbox[3], kps[3];
+  ScrfdOutputs(const std::string& dir, bool with_kps) {
+    for (int l = 0; l < 3; ++l) {
+      const std::string s = std::to_string(facepost::kScrfdStrides[l]);
+      score[l] = fixtures::load(dir, "score_" + s + ".npy");
+      bbox[l] = fixtures::load(dir, "bbox_" + s + ".npy");
+      if (with_kps) kps[l] = fixtures::load(dir, "kps_" + s + ".npy");
+    }
+  }
+  facepost::ScrfdHeads view() const {
+    facepost::ScrfdHeads h;
+    for (int l = 0; l < 3; ++l) {
+      h.score[l] = view_2d(score[l]);
+      h.bbox[l] = view_2d(bbox[l]);
+      if (!kps[l].data.empty()) h.kps[l] = view_2d(kps[l]);
+    }
+    return h;
+  }
+};
+
+bool file_exists(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f) std::fclose(f);
+  return f != nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("families: SCRFD matches insightface's scrfd.py on every fixture and golden set", "[families][scrfd]") {
+  int compared = 0;
+  for (const ScrfdCase& c : kScrfdCases) {
+    const std::string dir = family_dir("scrfd", c.name);
+    const ScrfdOutputs out(dir, c.kps);
+    // The det_scale SCRFD.detect computes for this image and input.
+    const facepost::ScrfdResize resize = facepost::scrfd_resize(c.image, c.input);
+    REQUIRE(resize.scale == c.det_scale);
+    for (const ScrfdSet& set : kScrfdSets) {
+      const std::string golden_file = std::string("golden_") + set.name + ".npy";
+      if (!file_exists(fixtures::path(dir, golden_file))) continue;
+      INFO(c.name << " / " << set.name);
+      facepost::ScrfdPostprocessor post(set.params);
+      const FamilyDetections d = post.run(out.view(), c.input, resize.mapping(), c.image);
+      require_golden(d, fixtures::load(dir, golden_file));
+      ++compared;
+    }
+  }
+  CHECK(compared == 10);
+}
+
+TEST_CASE("families: SCRFD reuses its buffers and accepts [1,N,C] views", "[families][scrfd]") {
+  const std::string dir = family_dir("scrfd", "family_640x640");
+  const ScrfdOutputs out(dir, true);
+  facepost::ScrfdPostprocessor post;
+  const FamilyDetections first = post.run(out.view(), {640, 640});
+  const std::vector<float> rows(first.data(), first.data() + first.size() * first.cols());
+  const FamilyDetections again = post.run(out.view(), {640, 640});
+  REQUIRE(again.size() * again.cols() == rows.size());
+  CHECK(std::memcmp(again.data(), rows.data(), rows.size() * sizeof(float)) == 0);
+  // Source rows name the output row each detection came from (stride 8's rows first).
+  for (std::size_t i = 0; i < again.size(); ++i) CHECK(again.source_index(i) < 12800u + 3200u + 800u);
+}
+
+TEST_CASE("families: SCRFD refuses bad input with a message naming the problem", "[families][scrfd][errors]") {
+  const std::string dir = family_dir("scrfd", "family_640x640");
+  const ScrfdOutputs out(dir, true);
+  facepost::ScrfdPostprocessor post;
+  FamilyDetections d;
+  auto expect = [&](facepost::Status s, facepost::Errc code, const char* text) {
+    INFO(s.message());
+    CHECK(s.code() == code);
+    CHECK(std::string(s.message()).find(text) != std::string::npos);
+  };
+  expect(post.try_run(out.view(), {640, 480}, {}, {}, d), facepost::Errc::prior_count_mismatch,
+         "score_8 tensor has 12800 rows but input size 640x480 gives 9600 anchors at stride 8");
+  expect(post.try_run(out.view(), {650, 640}, {}, {}, d), facepost::Errc::bad_size, "multiple of 32");
+  facepost::ScrfdHeads h = out.view();
+  h.kps[1] = TensorView{};
+  expect(post.try_run(h, {640, 640}, {}, {}, d), facepost::Errc::empty_tensor, "kps_16 tensor is missing");
+  h = out.view();
+  std::swap(h.bbox[0], h.kps[0]);
+  expect(post.try_run(h, {640, 640}, {}, {}, d), facepost::Errc::bad_shape, "bbox_8 tensor has 10 columns, expected 4");
+  post.set_params({std::nanf(""), 0.4, 0});
+  expect(post.try_run(out.view(), {640, 640}, {}, {}, d), facepost::Errc::bad_threshold, "SCRFD threshold nan");
+  post.set_params({0.5f, 1.5, 0});
+  expect(post.try_run(out.view(), {640, 640}, {}, {}, d), facepost::Errc::bad_threshold, "SCRFD NMS threshold 1.5");
+  post.set_params({0.5f, 0.4, 3});
+  expect(post.try_run(out.view(), {640, 640}, {}, {-1, 5}, d), facepost::Errc::bad_size, "image size -1x5");
+  CHECK(d.empty());
+}
+
+namespace {
+
+struct YoloCase {
+  const char* name;
+  InputSize input, original;
+  float gain, pad_x, pad_y;  // scale_coords' gain and pad (meta.json), for the _original golden
+};
+
+const YoloCase kYoloCases[] = {
+    {"family_640x512", {640, 512}, {1024, 768}, 0.625f, 0.f, 16.f},
+    {"noface_640x640_planted", {640, 640}, {0, 0}, 0.f, 0.f, 0.f},
+    {"selfie_crowd_640x640", {640, 640}, {1600, 898}, 0.4f, 0.f, float(140.39999999999998)},
+    {"zidane_640x384_planted", {640, 384}, {1280, 720}, 0.5f, 0.f, 12.f},
+};
+
+struct YoloSet {
+  const char* name;
+  facepost::Yolov5FaceParams params;
+};
+
+const YoloSet kYoloSets[] = {
+    {"conf_0_25_iou_0_45", {0.25f, 0.45, 0}},   {"conf_0_5_iou_0_5", {0.5f, 0.5, 0}},
+    {"conf_0_6_iou_0_5", {0.6f, 0.5, 0}},       {"conf_0_02_iou_0_5", {0.02f, 0.5, 0}},
+    {"conf_0_001_iou_0_6", {0.001f, 0.6, 0}},   {"conf_0_25_iou_0_45_max_det_100", {0.25f, 0.45, 100}},
+};
+
+}  // namespace
+
+TEST_CASE("families: YOLOv5-face matches non_max_suppression_face on every fixture and golden set",
+          "[families][yolov5_face]") {
+  int compared = 0;
+  for (const YoloCase& c : kYoloCases) {
+    const std::string dir = family_dir("yolov5_face", c.name);
+    const facepost::io::NpyArray pred = fixtures::load(dir, "pred.npy");
+    for (const YoloSet& set : kYoloSets) {
+      const std::string golden_file = std::string("golden_") + set.name + ".npy";
+      if (!file_exists(fixtures::path(dir, golden_file))) continue;
+      INFO(c.name << " / " << set.name);
+      facepost::Yolov5FacePostprocessor post(set.params);
+      require_golden(post.run(view_2d(pred), c.input), fixtures::load(dir, golden_file));
+      ++compared;
+    }
+    // The same rows in the original photo: scale_coords' letterbox mapping and clamp.
+    if (c.gain > 0.f) {
+      INFO(c.name << " / original pixels");
+      facepost::Yolov5FacePostprocessor post;
+      const ImageMapping m =
+          ImageMapping::letterbox(c.gain, c.gain, c.pad_x, c.pad_y).clip_to(float(c.original.width), float(c.original.height));
+      require_golden(post.run(view_2d(pred), c.input, m), fixtures::load(dir, "golden_conf_0_25_iou_0_45_original.npy"));
+      ++compared;
+    }
+  }
+  CHECK(compared == 24);
+}
+
+TEST_CASE("families: YOLOv5-face refuses bad input with a message naming the problem", "[families][yolov5_face][errors]") {
+  const facepost::io::NpyArray pred = fixtures::load(family_dir("yolov5_face", "family_640x512"), "pred.npy");
+  facepost::Yolov5FacePostprocessor post;
+  FamilyDetections d;
+  auto expect = [&](facepost::Status s, facepost::Errc code, const char* text) {
+    INFO(s.message());
+    CHECK(s.code() == code);
+    CHECK(std::string(s.message()).find(text) != std::string::npos);
+  };
+  expect(post.try_run(view_2d(pred), {640, 640}, {}, d), facepost::Errc::prior_count_mismatch,
+         "pred tensor has 20160 rows but input size 640x640 gives 25200");
+  const TensorView narrow(pred.data.data(), 20160, 15);
+  expect(post.try_run(narrow, {640, 512}, {}, d), facepost::Errc::bad_shape, "pred tensor has 15 columns, expected 16");
+  expect(post.try_run(TensorView{}, {640, 512}, {}, d), facepost::Errc::empty_tensor, "pred tensor is empty");
+  expect(post.try_run(view_2d(pred), {640, 500}, {}, d), facepost::Errc::bad_size, "multiple of 32");
+  post.set_params({-0.1f, 0.45, 0});
+  expect(post.try_run(view_2d(pred), {640, 512}, {}, d), facepost::Errc::bad_threshold,
+         "YOLOv5-face conf threshold -0.1");
+  post.set_params({0.25f, 0.45, 0});
+  expect(post.try_run(view_2d(pred), {640, 512}, ImageMapping::resize(0.f), d), facepost::Errc::bad_mapping,
+         "mapping scale");
+  CHECK(d.empty());
+}
+
+TEST_CASE("families: YOLOv5-face max_det is a truncation and non-finite rows never come out",
+          "[families][yolov5_face]") {
+  facepost::io::NpyArray pred = fixtures::load(family_dir("yolov5_face", "selfie_crowd_640x640"), "pred.npy");
+  facepost::Yolov5FacePostprocessor all, first10({0.25f, 0.45, 10});
+  const FamilyDetections a = all.run(view_2d(pred), {640, 640});
+  const FamilyDetections b = first10.run(view_2d(pred), {640, 640});
+  REQUIRE(a.size() > 10);
+  REQUIRE(b.size() == 10);
+  CHECK(std::memcmp(a.data(), b.data(), 10 * 15 * sizeof(float)) == 0);
+  // Poison the best detection's source row: a NaN landmark drops it, nothing else changes.
+  const std::uint32_t src = a.source_index(0);
+  pred.data[16 * src + 7] = std::nanf("");
+  const FamilyDetections c = all.run(view_2d(pred), {640, 640});
+  REQUIRE(c.size() >= 1);
+  for (std::size_t i = 0; i < c.size() * 15; ++i) REQUIRE(std::isfinite(c.data()[i]));
+  CHECK(c.source_index(0) != src);
+}
