@@ -189,12 +189,12 @@ HeldTensor hold_tensor(py::handle obj, const char* name) {
 }
 
 /// Owns the copied rows until numpy frees the array that wraps them.
-py::array_t<float> to_numpy(std::unique_ptr<std::vector<float>> rows) {
-  const py::ssize_t k = static_cast<py::ssize_t>(rows->size() / fp::kDetectionCols);
+py::array_t<float> to_numpy(std::unique_ptr<std::vector<float>> rows, std::size_t cols = fp::kDetectionCols) {
+  const py::ssize_t k = static_cast<py::ssize_t>(rows->size() / cols);
   float* data = rows->data();
   py::capsule owner(rows.get(), [](void* p) { delete static_cast<std::vector<float>*>(p); });
   rows.release();
-  return py::array_t<float>({k, static_cast<py::ssize_t>(fp::kDetectionCols)}, data, owner);
+  return py::array_t<float>({k, static_cast<py::ssize_t>(cols)}, data, owner);
 }
 
 /// The Python-facing Postprocessor: a facepost::Postprocessor (priors and buffers kept across
@@ -249,6 +249,124 @@ class Core {
   fp::Postprocessor pp_;
   std::mutex lock_;
 };
+
+// ---- detector families -----------------------------------------------------------------------
+
+/// The mapping the Python layer passes as seven values (facepost/__init__.py: _mapping), checked.
+fp::ImageMapping make_mapping(float scale_x, float scale_y, float pad_x, float pad_y, bool clip, float clip_width,
+                              float clip_height) {
+  fp::ImageMapping mapping = fp::ImageMapping::letterbox(scale_x, scale_y, pad_x, pad_y);
+  if (clip) mapping.clip_to(clip_width, clip_height);
+  check(fp::validate_mapping(mapping));
+  return mapping;
+}
+
+/// A family's object with the lock that lets threads share it. `Post` is the C++ post-processor;
+/// `Run(Post&, FamilyDetections&)` runs one frame without the GIL.
+template <class Post>
+class FamilyCore {
+ public:
+  explicit FamilyCore(Post post) : pp_(std::move(post)) {}
+
+  template <class Run>
+  py::array_t<float> run(Run&& run_frame) {
+    fp::Status status;
+    std::unique_ptr<std::vector<float>> rows;
+    std::size_t cols = fp::kDetectionCols;
+    {
+      py::gil_scoped_release nogil;
+      std::lock_guard<std::mutex> guard(lock_);
+      fp::FamilyDetections d;
+      status = run_frame(pp_, d);
+      if (status.ok()) {
+        cols = d.cols();
+        rows = std::make_unique<std::vector<float>>(d.data(), d.data() + d.size() * d.cols());
+      }
+    }
+    check(status);
+    return to_numpy(std::move(rows), cols);
+  }
+  const Post& post() const { return pp_; }
+
+ private:
+  Post pp_;
+  std::mutex lock_;
+};
+
+using ScrfdCore = FamilyCore<fp::ScrfdPostprocessor>;
+using Yolov5FaceCore = FamilyCore<fp::Yolov5FacePostprocessor>;
+
+py::dict scrfd_params_dict(const fp::ScrfdParams& p) {
+  py::dict d;
+  d["threshold"] = shortest(p.threshold);
+  d["nms_threshold"] = p.nms_threshold;
+  d["max_num"] = p.max_num;
+  return d;
+}
+
+py::dict yolov5_face_params_dict(const fp::Yolov5FaceParams& p) {
+  py::dict d;
+  d["conf_threshold"] = shortest(p.conf_threshold);
+  d["iou_threshold"] = p.iou_threshold;
+  d["max_det"] = p.max_det;
+  return d;
+}
+
+fp::ScrfdParams make_scrfd_params(double threshold, double nms_threshold, std::size_t max_num) {
+  const fp::ScrfdParams p{static_cast<float>(threshold), nms_threshold, max_num};
+  check(fp::detail::check_unit_threshold(threshold, "threshold"));
+  check(fp::detail::check_unit_threshold(nms_threshold, "nms_threshold"));
+  return p;
+}
+
+fp::Yolov5FaceParams make_yolov5_face_params(double conf_threshold, double iou_threshold, std::size_t max_det) {
+  const fp::Yolov5FaceParams p{static_cast<float>(conf_threshold), iou_threshold, max_det};
+  check(fp::detail::check_unit_threshold(conf_threshold, "conf_threshold"));
+  check(fp::detail::check_unit_threshold(iou_threshold, "iou_threshold"));
+  return p;
+}
+
+/// SCRFD: three per-stride arrays per head (8, 16, 32); `kps` None for a model without keypoints.
+py::array_t<float> run_scrfd(ScrfdCore& core, const py::sequence& scores, const py::sequence& bboxes,
+                             const py::object& kps, int width, int height, float scale_x, float scale_y, float pad_x,
+                             float pad_y, bool clip, float clip_width, float clip_height, int image_width,
+                             int image_height) {
+  const fp::InputSize input = make_input_size(width, height);
+  const fp::ImageMapping mapping = make_mapping(scale_x, scale_y, pad_x, pad_y, clip, clip_width, clip_height);
+  const bool with_kps = !kps.is_none();
+  const py::sequence kps_list = with_kps ? py::sequence(kps) : py::sequence(py::list());
+  if (py::len(scores) != 3 || py::len(bboxes) != 3 || (with_kps && py::len(kps_list) != 3))
+    value_error("scores, bboxes and kps must each hold 3 arrays, one per stride (8, 16, 32)");
+  std::vector<HeldTensor> held;
+  held.reserve(9);
+  fp::ScrfdHeads heads;
+  for (int l = 0; l < 3; ++l) {
+    const std::string s = std::to_string(fp::kScrfdStrides[l]);
+    held.push_back(hold_tensor(scores[py::size_t(l)], ("score_" + s).c_str()));
+    heads.score[l] = held.back().view;
+    held.push_back(hold_tensor(bboxes[py::size_t(l)], ("bbox_" + s).c_str()));
+    heads.bbox[l] = held.back().view;
+    if (with_kps) {
+      held.push_back(hold_tensor(kps_list[py::size_t(l)], ("kps_" + s).c_str()));
+      heads.kps[l] = held.back().view;
+    }
+  }
+  const fp::InputSize image{image_width, image_height};
+  return core.run([&](fp::ScrfdPostprocessor& pp, fp::FamilyDetections& d) {
+    return pp.try_run(heads, input, mapping, image, d);
+  });
+}
+
+py::array_t<float> run_yolov5_face(Yolov5FaceCore& core, const py::handle& pred, int width, int height, float scale_x,
+                                   float scale_y, float pad_x, float pad_y, bool clip, float clip_width,
+                                   float clip_height) {
+  const fp::InputSize input = make_input_size(width, height);
+  const fp::ImageMapping mapping = make_mapping(scale_x, scale_y, pad_x, pad_y, clip, clip_width, clip_height);
+  const HeldTensor p = hold_tensor(pred, "pred");
+  return core.run([&](fp::Yolov5FacePostprocessor& pp, fp::FamilyDetections& d) {
+    return pp.try_run(p.view, input, mapping, d);
+  });
+}
 
 }  // namespace
 
@@ -337,4 +455,39 @@ PYBIND11_MODULE(_core, m) {
            "The anchor configuration: min_sizes, steps, variance, clip_priors.")
       .def("params", [](const Core& c) { return params_dict(c.core().params()); },
            "The parameters: threshold, nms_threshold, iou, top_k, keep_top_k (0 = no limit), logits.");
+
+  m.def(
+      "family_defaults",
+      [] {
+        py::dict d;
+        d["scrfd"] = scrfd_params_dict(fp::ScrfdParams{});
+        d["yolov5_face"] = yolov5_face_params_dict(fp::Yolov5FaceParams{});
+        return d;
+      },
+      "Each detector family's default parameters (its C++ params struct), by family name.");
+
+  py::class_<ScrfdCore>(m, "Scrfd", "facepost::ScrfdPostprocessor with a lock; see facepost.Scrfd.")
+      .def(py::init([](double threshold, double nms_threshold, std::size_t max_num) {
+             return std::make_unique<ScrfdCore>(
+                 fp::ScrfdPostprocessor(make_scrfd_params(threshold, nms_threshold, max_num)));
+           }),
+           py::arg("threshold"), py::arg("nms_threshold"), py::arg("max_num"))
+      .def("run", &run_scrfd, "Post-processes one frame; returns a new float32 [K,15] (or [K,5]) array.",
+           py::arg("scores"), py::arg("bboxes"), py::arg("kps"), py::arg("width"), py::arg("height"),
+           py::arg("scale_x"), py::arg("scale_y"), py::arg("pad_x"), py::arg("pad_y"), py::arg("clip"),
+           py::arg("clip_width"), py::arg("clip_height"), py::arg("image_width"), py::arg("image_height"))
+      .def("params", [](const ScrfdCore& c) { return scrfd_params_dict(c.post().params()); },
+           "The parameters: threshold, nms_threshold, max_num (0 = no limit).");
+
+  py::class_<Yolov5FaceCore>(m, "Yolov5Face", "facepost::Yolov5FacePostprocessor with a lock; see facepost.Yolov5Face.")
+      .def(py::init([](double conf_threshold, double iou_threshold, std::size_t max_det) {
+             return std::make_unique<Yolov5FaceCore>(
+                 fp::Yolov5FacePostprocessor(make_yolov5_face_params(conf_threshold, iou_threshold, max_det)));
+           }),
+           py::arg("conf_threshold"), py::arg("iou_threshold"), py::arg("max_det"))
+      .def("run", &run_yolov5_face, "Post-processes one frame; returns a new float32 [K,15] array.", py::arg("pred"),
+           py::arg("width"), py::arg("height"), py::arg("scale_x"), py::arg("scale_y"), py::arg("pad_x"),
+           py::arg("pad_y"), py::arg("clip"), py::arg("clip_width"), py::arg("clip_height"))
+      .def("params", [](const Yolov5FaceCore& c) { return yolov5_face_params_dict(c.post().params()); },
+           "The parameters: conf_threshold, iou_threshold, max_det (0 = no limit).");
 }

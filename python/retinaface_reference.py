@@ -126,14 +126,15 @@ def reference_postprocess(loc, conf, landms, image_size, resize=1.0,
 
 
 def detection_difference(got, want, tol=1e-3):
-    """How `got` differs from `want` ([K,15] detections), compared as tests/data/README.md says:
+    """How `got` differs from `want` ([K,15] detections, or a family's [K,C]), compared as tests/data/README.md says:
     same count, rows in order, rows of exactly tied scores as a set, coordinates within `tol` px,
     scores exact. None when they agree."""
-    if got.ndim != 2 or got.shape[1:] != (15,):
-        return f"shape {got.shape}, expected [K,15]"
+    cols = want.shape[1] if want.ndim == 2 else 15
+    if got.ndim != 2 or got.shape[1:] != (cols,):
+        return f"shape {got.shape}, expected [K,{cols}]"
     if len(got) != len(want):
         return f"row count {len(got)} != {len(want)}"
-    coords = np.r_[0:4, 5:15]
+    coords = np.r_[0:4, 5:cols]
 
     def close(a, b):
         return a[4] == b[4] and np.all(np.abs(a[coords] - b[coords]) <= tol)

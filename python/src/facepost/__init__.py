@@ -30,6 +30,7 @@ __version__: str = _core.__version__
 __all__ = [
     "BACKENDS", "DEFAULTS", "DEFAULT_PRESET", "MAX_INPUT_SIDE", "PRESETS", "Postprocessor", "backend_name",
     "count_priors", "letterbox_fit", "postprocess", "preset_anchors", "priors", "runtime_dispatch",
+    "FAMILY_DEFAULTS", "Scrfd", "Yolov5Face", "scrfd", "yolov5_face",
 ]
 
 #: Every name :func:`backend_name` can return.
@@ -375,3 +376,7 @@ def letterbox_fit(original_size: Sequence[int], input_size: Sequence[int]) -> Tu
     ow, oh = _input_size(original_size, "original_size")
     iw, ih = _input_size(input_size)
     return _core.letterbox_fit(ow, oh, iw, ih)
+
+
+# The detector families (facepost/families.py), which use the checks above.
+from .families import FAMILY_DEFAULTS, Scrfd, Yolov5Face, scrfd, yolov5_face  # noqa: E402

@@ -1,0 +1,174 @@
+"""Detector families beyond RetinaFace: SCRFD (insightface) and YOLOv5-face.
+
+Each family has a function for one call and a reusable class that keeps its buffers (as
+:func:`facepost.postprocess` and :class:`facepost.Postprocessor`). Conventions are the package's:
+sizes are ``(width, height)``, ``0`` or ``None`` means no limit, the defaults are the C++ params
+structs' (:data:`FAMILY_DEFAULTS`), and each call takes the package's mapping keywords
+(``letterbox``, ``clip_to``). Results are new float32 arrays; the reference each family reproduces
+and its exactness are in ``docs/families.md``.
+"""
+from __future__ import annotations
+
+import types
+from typing import Any, Mapping, Optional, Sequence, Tuple
+
+import numpy as np
+
+from . import _core
+# The package's argument checks; facepost/__init__.py imports this module after defining them.
+from . import _input_size, _items, _limit, _mapping, _positive_finite, _unit_interval
+
+#: The default parameters of each family, read from C++ (``facepost::ScrfdParams{}``, ...).
+FAMILY_DEFAULTS: Mapping[str, Mapping[str, Any]] = types.MappingProxyType(
+    {name: types.MappingProxyType(d) for name, d in _core.family_defaults().items()})
+
+_SCRFD = FAMILY_DEFAULTS["scrfd"]
+_YOLO = FAMILY_DEFAULTS["yolov5_face"]
+
+
+
+def _stride_list(value: Any, name: str) -> list:
+    arrays = list(_items(value, name, "a list of 3 arrays, one per stride (8, 16, 32)"))
+    if len(arrays) != 3:
+        raise ValueError(f"{name} must hold 3 arrays, one per stride (8, 16, 32), got {len(arrays)}")
+    return arrays
+
+
+def _scrfd_mapping(scale: Any, letterbox: Any, clip_to: Any) -> Tuple[float, float, float, float, bool, float, float]:
+    if letterbox is not None:
+        if scale is not None and scale != 1.0:
+            raise ValueError("give either scale or letterbox, not both")
+        scale = None
+    return _mapping(None if scale is None else _positive_finite(scale, "scale"), letterbox, clip_to)
+
+
+class Scrfd:
+    """Reusable SCRFD post-processor (``facepost::ScrfdPostprocessor``): parameters fixed at
+    construction, buffers kept across frames. Threads may share one object (calls are serialised).
+
+    Args:
+        threshold: keep scores ``>=`` this (insightface's ``det_thresh``), in [0, 1].
+        nms_threshold: suppress when the +1-pixel IoU is greater (``nms_thresh``), in [0, 1].
+        max_num: keep the ``max_num`` largest, most central faces (insightface's ``max_num``,
+            ordered by that ranking); ``0`` or ``None``: no limit.
+    """
+
+    __slots__ = ("_core",)
+
+    def __init__(self, threshold: float = _SCRFD["threshold"], nms_threshold: float = _SCRFD["nms_threshold"],
+                 max_num: Optional[int] = _SCRFD["max_num"]) -> None:
+        self._core = _core.Scrfd(_unit_interval(threshold, "threshold"),
+                                 _unit_interval(nms_threshold, "nms_threshold"), _limit(max_num, "max_num"))
+
+    def run(self, scores: Sequence[np.ndarray], bboxes: Sequence[np.ndarray], kps: Optional[Sequence[np.ndarray]],
+            input_size: Sequence[int] = (640, 640), scale: Optional[float] = 1.0,
+            image_size: Optional[Sequence[int]] = None, *,
+            letterbox: Optional[Tuple[float, float, float, float]] = None,
+            clip_to: Optional[Tuple[float, float]] = None) -> np.ndarray:
+        """Post-processes one frame, as insightface's ``SCRFD.detect`` after the network.
+
+        Args:
+            scores, bboxes, kps: lists of per-stride float32 arrays (strides 8, 16, 32, in that
+                order, as the model's outputs): ``[N_s,1]``, ``[N_s,4]``, ``[N_s,10]`` (or
+                ``[1,N_s,C]``). ``kps`` is ``None`` for a model without keypoints.
+            input_size: the network input ``(width, height)``; each side a multiple of 32.
+            scale: SCRFD's ``det_scale`` (resized / original); outputs are divided by it and NMS
+                runs on the divided boxes, as the reference. ``None`` or 1: input pixels.
+            image_size: the original image's ``(width, height)``, whose centre ``max_num`` ranks
+                faces by. ``None``: the image is the input.
+            letterbox, clip_to: the package's mapping keywords (see :func:`facepost.postprocess`);
+                ``letterbox`` excludes a ``scale`` other than 1.
+
+        Returns:
+            float32 ``[K,15]``: x1 y1 x2 y2 score, then 5 keypoints (x, y); ``[K,5]`` without
+            keypoints. Best score first, or in ``max_num``'s order when it cuts.
+        """
+        width, height = _input_size(input_size)
+        image = (0, 0) if image_size is None else _input_size(image_size, "image_size")
+        mapping = _scrfd_mapping(scale, letterbox, clip_to)
+        kps_list = None if kps is None else _stride_list(kps, "kps")
+        return self._core.run(_stride_list(scores, "scores"), _stride_list(bboxes, "bboxes"), kps_list, width,
+                              height, *mapping, *image)
+
+    __call__ = run
+
+    @property
+    def params(self) -> Mapping[str, Any]:
+        """threshold, nms_threshold, max_num (0 = no limit)."""
+        return self._core.params()
+
+    def __repr__(self) -> str:
+        p = self.params
+        return f"facepost.Scrfd(threshold={p['threshold']}, nms_threshold={p['nms_threshold']}, max_num={p['max_num']})"
+
+
+def scrfd(scores: Sequence[np.ndarray], bboxes: Sequence[np.ndarray], kps: Optional[Sequence[np.ndarray]],
+          input_size: Sequence[int] = (640, 640), threshold: float = _SCRFD["threshold"],
+          nms_threshold: float = _SCRFD["nms_threshold"], scale: Optional[float] = 1.0,
+          max_num: Optional[int] = _SCRFD["max_num"], image_size: Optional[Sequence[int]] = None, *,
+          letterbox: Optional[Tuple[float, float, float, float]] = None,
+          clip_to: Optional[Tuple[float, float]] = None) -> np.ndarray:
+    """SCRFD in one call: ``Scrfd(threshold, nms_threshold, max_num).run(...)``; see :class:`Scrfd`."""
+    return Scrfd(threshold, nms_threshold, max_num).run(scores, bboxes, kps, input_size, scale, image_size,
+                                                        letterbox=letterbox, clip_to=clip_to)
+
+
+class Yolov5Face:
+    """Reusable YOLOv5-face post-processor (``facepost::Yolov5FacePostprocessor``), as
+    ``non_max_suppression_face`` of deepcam-cn/yolov5-face for one class.
+
+    Args:
+        conf_threshold: keep rows with ``obj > t`` and then ``cls * obj > t``, in [0, 1].
+        iou_threshold: suppress when the IoU (torchvision's, no +1) is greater, in [0, 1].
+        max_det: keep the first ``max_det`` detections; ``0`` or ``None``: no limit (the reference
+            has none).
+    """
+
+    __slots__ = ("_core",)
+
+    def __init__(self, conf_threshold: float = _YOLO["conf_threshold"], iou_threshold: float = _YOLO["iou_threshold"],
+                 max_det: Optional[int] = _YOLO["max_det"]) -> None:
+        self._core = _core.Yolov5Face(_unit_interval(conf_threshold, "conf_threshold"),
+                                      _unit_interval(iou_threshold, "iou_threshold"), _limit(max_det, "max_det"))
+
+    def run(self, pred: np.ndarray, input_size: Sequence[int] = (640, 640), *,
+            letterbox: Optional[Tuple[float, float, float, float]] = None, resize: Optional[float] = None,
+            clip_to: Optional[Tuple[float, float]] = None) -> np.ndarray:
+        """Post-processes one frame.
+
+        Args:
+            pred: float32 ``[N,16]`` or ``[1,N,16]`` (``model(img)[0]``): x y w h, obj, 10 landmark
+                values, cls; N = 3 anchors x cells at strides 8, 16, 32.
+            input_size: the network input ``(width, height)``; each side a multiple of 32.
+            letterbox, resize, clip_to: the package's mapping keywords, applied after NMS (which
+                runs in network-input pixels, as the reference); e.g. scale_coords' mapping is
+                ``letterbox=(gain, gain, pad_x, pad_y), clip_to=(w0, h0)``.
+
+        Returns:
+            float32 ``[K,15]``: x1 y1 x2 y2 conf, then 5 landmarks (x, y); best conf first.
+        """
+        width, height = _input_size(input_size)
+        return self._core.run(pred, width, height, *_mapping(resize, letterbox, clip_to))
+
+    __call__ = run
+
+    @property
+    def params(self) -> Mapping[str, Any]:
+        """conf_threshold, iou_threshold, max_det (0 = no limit)."""
+        return self._core.params()
+
+    def __repr__(self) -> str:
+        p = self.params
+        return (f"facepost.Yolov5Face(conf_threshold={p['conf_threshold']}, iou_threshold={p['iou_threshold']}, "
+                f"max_det={p['max_det']})")
+
+
+def yolov5_face(pred: np.ndarray, input_size: Sequence[int] = (640, 640),
+                conf_threshold: float = _YOLO["conf_threshold"], iou_threshold: float = _YOLO["iou_threshold"],
+                max_det: Optional[int] = _YOLO["max_det"], *,
+                letterbox: Optional[Tuple[float, float, float, float]] = None, resize: Optional[float] = None,
+                clip_to: Optional[Tuple[float, float]] = None) -> np.ndarray:
+    """YOLOv5-face in one call: ``Yolov5Face(conf_threshold, iou_threshold, max_det).run(...)``; see
+    :class:`Yolov5Face`."""
+    return Yolov5Face(conf_threshold, iou_threshold, max_det).run(pred, input_size, letterbox=letterbox,
+                                                                  resize=resize, clip_to=clip_to)
