@@ -248,3 +248,112 @@ TEST_CASE("families: YOLOv5-face max_det is a truncation and non-finite rows nev
   for (std::size_t i = 0; i < c.size() * 15; ++i) REQUIRE(std::isfinite(c.data()[i]));
   CHECK(c.source_index(0) != src);
 }
+
+// ---- against the plain ports (tests/reference/family_ports.hpp) -------------------------------
+
+#include <random>
+
+#include "reference/family_ports.hpp"
+
+namespace {
+
+bool same_rows(const FamilyDetections& d, const facepost_ref::FamilyRows& port) {
+  return d.cols() == port.cols && d.size() == port.size() &&
+         std::memcmp(d.data(), port.data.data(), port.data.size() * sizeof(float)) == 0;
+}
+
+/// Random values with clusters of overlapping boxes and scores on and around the thresholds.
+struct RandomHead {
+  std::vector<float> values;
+  std::size_t rows, cols;
+  RandomHead(std::size_t r, std::size_t c) : values(r * c), rows(r), cols(c) {}
+  TensorView view() const { return TensorView(values.data(), rows, cols); }
+};
+
+}  // namespace
+
+TEST_CASE("families: the ports reproduce the goldens they are checked against", "[families][port]") {
+  // SCRFD, the crowd at its two sets; YOLOv5-face, the crowd at every set.
+  const std::string dir = family_dir("scrfd", "mosaic_crowd_3200x1796");
+  const ScrfdOutputs out(dir, true);
+  const facepost::ScrfdHeads h = out.view();
+  for (const ScrfdSet& set : {kScrfdSets[0], kScrfdSets[1]}) {
+    const facepost_ref::FamilyRows port = facepost_ref::scrfd_port(
+        h.score, h.bbox, h.kps, {960, 544}, float(0.29955456570155903), {3200, 1796}, set.params.threshold,
+        float(set.params.nms_threshold), 0);
+    const facepost::io::NpyArray golden = fixtures::load(dir, std::string("golden_") + set.name + ".npy");
+    INFO(set.name);
+    CHECK(fixtures::compare_with_golden(port.data.data(), port.size(), golden.data.data(),
+                                        std::size_t(golden.shape[0]), 1e-3f, 15)
+              .empty());
+  }
+  const std::string ydir = family_dir("yolov5_face", "selfie_crowd_640x640");
+  const facepost::io::NpyArray pred = fixtures::load(ydir, "pred.npy");
+  for (const YoloSet& set : kYoloSets) {
+    const facepost_ref::FamilyRows port = facepost_ref::yolov5_face_port(
+        view_2d(pred), set.params.conf_threshold, set.params.iou_threshold, set.params.max_det);
+    const facepost::io::NpyArray golden = fixtures::load(ydir, std::string("golden_") + set.name + ".npy");
+    INFO(set.name);
+    CHECK(fixtures::compare_with_golden(port.data.data(), port.size(), golden.data.data(),
+                                        std::size_t(golden.shape[0]), 1e-3f, 15)
+              .empty());
+  }
+}
+
+TEST_CASE("families: SCRFD and YOLOv5-face equal their ports bit for bit on random outputs", "[families][port]") {
+  std::mt19937 rng(20261202);
+  std::uniform_real_distribution<float> unit(0.f, 1.f), offset(-0.6f, 0.6f);
+  const float thresholds[] = {0.f, 0.25f, 0.5f, 0.7f};
+  int frames = 0;
+  for (int trial = 0; trial < 40; ++trial) {
+    const InputSize input{32 * (2 + trial % 4), 32 * (2 + (trial / 4) % 3)};
+    const float t = thresholds[trial % 4];
+    const double nms = trial % 3 == 0 ? 0.3 : 0.5;
+    // Scores: a fifth exactly at the threshold, the rest uniform; NaN now and then.
+    auto score_value = [&] {
+      const float u = unit(rng);
+      return u < 0.2f ? t : (u < 0.22f ? std::nanf("") : unit(rng));
+    };
+
+    // SCRFD: distances of 0.5..2.5 strides make neighbouring anchors overlap.
+    std::vector<RandomHead> score, bbox, kps;
+    for (int l = 0; l < 3; ++l) {
+      const std::size_t rows = std::size_t(input.width / (8 << l)) * std::size_t(input.height / (8 << l)) * 2;
+      score.emplace_back(rows, 1), bbox.emplace_back(rows, 4), kps.emplace_back(rows, 10);
+      for (float& v : score.back().values) v = score_value();
+      for (float& v : bbox.back().values) v = 0.5f + 2.f * unit(rng);
+      for (float& v : kps.back().values) v = offset(rng);
+    }
+    facepost::ScrfdHeads h;
+    for (int l = 0; l < 3; ++l) h.score[l] = score[l].view(), h.bbox[l] = bbox[l].view(), h.kps[l] = kps[l].view();
+    const bool max_num = trial % 5 == 4;
+    const float det_scale = trial % 2 ? 1.f : 0.37f;
+    const facepost::ScrfdParams p{t, nms, max_num ? 7u : 0u};
+    facepost::ScrfdPostprocessor post(p);
+    const FamilyDetections d = post.run(h, input, ImageMapping::resize(det_scale), input);
+    const facepost_ref::FamilyRows port =
+        facepost_ref::scrfd_port(h.score, h.bbox, h.kps, input, det_scale, input, t, float(nms), p.max_num);
+    INFO("SCRFD trial " << trial << ": " << d.size() << " rows vs " << port.size());
+    CHECK(same_rows(d, port));
+
+    // YOLOv5-face: centres near a few cluster points, sizes 8..40 px.
+    RandomHead pred(facepost::detail::yolov5_face_rows(input), 16);
+    for (std::size_t r = 0; r < pred.rows; ++r) {
+      float* row = pred.values.data() + 16 * r;
+      const float cx = float(input.width) * (0.25f + 0.5f * float(r % 3) / 2.f) + 6.f * offset(rng);
+      const float cy = float(input.height) * (0.3f + 0.4f * float(r % 2)) + 6.f * offset(rng);
+      row[0] = cx, row[1] = cy, row[2] = 8.f + 32.f * unit(rng), row[3] = 8.f + 32.f * unit(rng);
+      row[4] = score_value();
+      for (int k = 0; k < 10; ++k) row[5 + k] = (k % 2 ? cy : cx) + 10.f * offset(rng);
+      row[15] = unit(rng) < 0.3f ? 1.f : unit(rng);
+    }
+    const facepost::Yolov5FaceParams yp{t, nms, trial % 7 == 6 ? 5u : 0u};
+    facepost::Yolov5FacePostprocessor ypost(yp);
+    const FamilyDetections yd = ypost.run(pred.view(), input);
+    const facepost_ref::FamilyRows yport = facepost_ref::yolov5_face_port(pred.view(), t, nms, yp.max_det);
+    INFO("YOLOv5-face trial " << trial << ": " << yd.size() << " rows vs " << yport.size());
+    CHECK(same_rows(yd, yport));
+    frames += 2;
+  }
+  CHECK(frames == 80);
+}

@@ -1,0 +1,174 @@
+// tests/reference/family_ports.hpp - plain scalar ports of the detector families' reference
+// post-processing, written from tests/data/families/README.md and NOT from facepost's code.
+//
+// They are the property tests' independent check (random outputs, row for row against facepost)
+// and the benchmarks' "port" peer: what a straightforward C++ translation of each reference does,
+// in its order (decode every row, filter, sort, O(n^2) NMS over a shrinking list), with its
+// float32 rounding (reference_port.hpp's mul keeps products unfused).
+//   SCRFD        scrfd.py: distance2bbox / distance2kps on every anchor, score >= t, concat,
+//                / det_scale, argsort, py-style NMS (+1, keep ovr <= t), max_num by centre
+//   YOLOv5-face  non_max_suppression_face: obj > t, conf = cls*obj, xywh2xyxy, conf > t,
+//                torchvision NMS (suppressed flags, double(ovr) > t), then max_det
+// Ties of equal scores are ordered by ascending source row (a stable sort), as facepost orders
+// them; the references leave them unspecified. Non-finite rows are dropped (facepost's contract).
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <numeric>
+#include <vector>
+
+#include "facepost/anchors.hpp"
+#include "facepost/tensor.hpp"
+#include "reference/reference_port.hpp"
+
+namespace facepost_ref {
+
+/// Rows `x1 y1 x2 y2 score ...` of `cols` floats each.
+struct FamilyRows {
+  std::size_t cols = 15;
+  std::vector<float> data;
+  std::size_t size() const { return data.size() / cols; }
+  const float* row(std::size_t i) const { return data.data() + cols * i; }
+};
+
+namespace detail {
+
+inline bool row_finite(const float* r, std::size_t cols) {
+  for (std::size_t c = 0; c < cols; ++c)
+    if (!std::isfinite(r[c])) return false;
+  return true;
+}
+
+/// Indices 0..n-1 by descending key, ties by ascending index.
+inline std::vector<std::size_t> argsort_descending(const std::vector<float>& key) {
+  std::vector<std::size_t> order(key.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return key[a] > key[b]; });
+  return order;
+}
+
+}  // namespace detail
+
+/// SCRFD.detect after the network. `score/bbox/kps[l]` for strides 8, 16, 32 (kps empty: no
+/// keypoints); `det_scale` as SCRFD computes it; `image` the original size (max_num's centre).
+inline FamilyRows scrfd_port(const facepost::TensorView* score, const facepost::TensorView* bbox,
+                             const facepost::TensorView* kps, facepost::InputSize input, float det_scale,
+                             facepost::InputSize image, float threshold, float nms_threshold, std::size_t max_num) {
+  const bool with_kps = kps[0].data != nullptr;
+  FamilyRows out;
+  out.cols = with_kps ? 15 : 5;
+  std::vector<float> rows, scores;
+  for (int l = 0; l < 3; ++l) {
+    const int s = 8 << l;
+    const int fw = input.width / s, fh = input.height / s;
+    // Every anchor decoded (distance2bbox / distance2kps), then the positive ones taken.
+    std::vector<float> all(std::size_t(fw) * std::size_t(fh) * 2 * out.cols);
+    for (int y = 0; y < fh; ++y)
+      for (int x = 0; x < fw; ++x)
+        for (int a = 0; a < 2; ++a) {
+          const std::size_t r = (std::size_t(y) * std::size_t(fw) + std::size_t(x)) * 2 + std::size_t(a);
+          const float cx = float(x * s), cy = float(y * s), fs = float(s);
+          float* o = all.data() + out.cols * r;
+          o[0] = cx - mul(bbox[l](r, 0), fs);
+          o[1] = cy - mul(bbox[l](r, 1), fs);
+          o[2] = cx + mul(bbox[l](r, 2), fs);
+          o[3] = cy + mul(bbox[l](r, 3), fs);
+          o[4] = score[l](r, 0);
+          if (with_kps)
+            for (int k = 0; k < 5; ++k) {
+              o[5 + 2 * k] = cx + mul(kps[l](r, std::size_t(2 * k)), fs);
+              o[6 + 2 * k] = cy + mul(kps[l](r, std::size_t(2 * k + 1)), fs);
+            }
+        }
+    for (std::size_t r = 0; r < score[l].rows; ++r) {
+      if (!(score[l](r, 0) >= threshold)) continue;
+      float* o = all.data() + out.cols * r;
+      for (std::size_t c = 0; c < out.cols; ++c)
+        if (c != 4) o[c] = o[c] / det_scale;
+      if (!detail::row_finite(o, out.cols)) continue;
+      rows.insert(rows.end(), o, o + out.cols);
+      scores.push_back(o[4]);
+    }
+  }
+  // argsort, then NMS over a shrinking order list, as SCRFD.nms.
+  std::vector<std::size_t> order = detail::argsort_descending(scores);
+  const auto at = [&](std::size_t i, int c) { return rows[out.cols * i + std::size_t(c)]; };
+  std::vector<std::size_t> keep;
+  while (!order.empty()) {
+    const std::size_t i = order[0];
+    keep.push_back(i);
+    std::vector<std::size_t> rest;
+    const float area_i = mul(at(i, 2) - at(i, 0) + 1.f, at(i, 3) - at(i, 1) + 1.f);
+    for (std::size_t k = 1; k < order.size(); ++k) {
+      const std::size_t j = order[k];
+      const float w = std::max(0.f, std::min(at(i, 2), at(j, 2)) - std::max(at(i, 0), at(j, 0)) + 1.f);
+      const float h = std::max(0.f, std::min(at(i, 3), at(j, 3)) - std::max(at(i, 1), at(j, 1)) + 1.f);
+      const float inter = mul(w, h);
+      const float area_j = mul(at(j, 2) - at(j, 0) + 1.f, at(j, 3) - at(j, 1) + 1.f);
+      const float ovr = inter / ((area_i + area_j) - inter);
+      if (ovr <= nms_threshold) rest.push_back(j);
+    }
+    order = rest;
+  }
+  if (max_num > 0 && keep.size() > max_num) {
+    std::vector<float> value(keep.size());
+    const float hw = float(image.width / 2), hh = float(image.height / 2);
+    for (std::size_t k = 0; k < keep.size(); ++k) {
+      const std::size_t i = keep[k];
+      const float area = mul(at(i, 2) - at(i, 0), at(i, 3) - at(i, 1));
+      const float ox = (at(i, 0) + at(i, 2)) / 2.f - hw, oy = (at(i, 1) + at(i, 3)) / 2.f - hh;
+      value[k] = area - mul(mul(ox, ox) + mul(oy, oy), 2.f);
+    }
+    std::vector<std::size_t> by_value = detail::argsort_descending(value), cut;
+    for (std::size_t k = 0; k < max_num; ++k) cut.push_back(keep[by_value[k]]);
+    keep = cut;
+  }
+  for (std::size_t i : keep) out.data.insert(out.data.end(), rows.begin() + std::ptrdiff_t(out.cols * i),
+                                             rows.begin() + std::ptrdiff_t(out.cols * (i + 1)));
+  return out;
+}
+
+/// non_max_suppression_face for one class on a [N,16] head; max_det 0 = no limit.
+inline FamilyRows yolov5_face_port(const facepost::TensorView& pred, float conf_threshold, double iou_threshold,
+                                   std::size_t max_det) {
+  FamilyRows out;
+  std::vector<float> rows, conf;
+  for (std::size_t r = 0; r < pred.rows; ++r) {
+    const float obj = pred(r, 4);
+    if (!(obj > conf_threshold)) continue;
+    const float c = mul(pred(r, 15), obj);
+    const float x = pred(r, 0), y = pred(r, 1), w = pred(r, 2), h = pred(r, 3);
+    float o[15] = {x - w / 2.f, y - h / 2.f, x + w / 2.f, y + h / 2.f, c};
+    for (int k = 0; k < 10; ++k) o[5 + k] = pred(r, std::size_t(5 + k));
+    if (!(c > conf_threshold) || !detail::row_finite(o, 15)) continue;
+    rows.insert(rows.end(), o, o + 15);
+    conf.push_back(c);
+  }
+  // torchvision's CPU nms: sorted order, suppressed flags, continuous IoU vs a double threshold.
+  const std::vector<std::size_t> order = detail::argsort_descending(conf);
+  const auto at = [&](std::size_t i, int c) { return rows[15 * i + std::size_t(c)]; };
+  std::vector<char> suppressed(order.size(), 0);
+  for (std::size_t a = 0; a < order.size(); ++a) {
+    if (suppressed[a]) continue;
+    const std::size_t i = order[a];
+    out.data.insert(out.data.end(), rows.begin() + std::ptrdiff_t(15 * i), rows.begin() + std::ptrdiff_t(15 * i + 15));
+    if (max_det > 0 && out.size() == max_det) break;
+    const float area_i = mul(at(i, 2) - at(i, 0), at(i, 3) - at(i, 1));
+    for (std::size_t b = a + 1; b < order.size(); ++b) {
+      if (suppressed[b]) continue;
+      const std::size_t j = order[b];
+      const float w = std::max(0.f, std::min(at(i, 2), at(j, 2)) - std::max(at(i, 0), at(j, 0)));
+      const float h = std::max(0.f, std::min(at(i, 3), at(j, 3)) - std::max(at(i, 1), at(j, 1)));
+      const float inter = mul(w, h);
+      const float area_j = mul(at(j, 2) - at(j, 0), at(j, 3) - at(j, 1));
+      const float ovr = inter / ((area_i + area_j) - inter);
+      if (double(ovr) > iou_threshold) suppressed[b] = 1;
+    }
+  }
+  return out;
+}
+
+}  // namespace facepost_ref
