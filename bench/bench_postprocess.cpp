@@ -29,6 +29,7 @@
 
 #include "facepost/facepost.hpp"
 #include "dispatch_peer.hpp"
+#include "families.hpp"
 #include "fixtures.hpp"
 #include "reference/reference_port.hpp"
 #include "support/synthetic_scene.hpp"
@@ -507,6 +508,7 @@ int main(int argc, char** argv) {
   benchmark::AddCustomContext("synthetic_seed", std::to_string(kSyntheticSeed));
   register_fixtures();
   register_synthetic();
+  facepost_bench::register_families();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return EXIT_SUCCESS;

@@ -1,0 +1,174 @@
+// bench/bench_families.cpp - each detector family against the plain C++ port of its reference
+// (tests/reference/family_ports.hpp), on the fixtures of tests/data/families, in one run.
+// Before timing, facepost's rows and the port's are checked equal bit for bit.
+#include "families.hpp"
+
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "facepost/facepost.hpp"
+#include "fixtures.hpp"
+#include "reference/family_ports.hpp"
+
+namespace facepost_bench {
+namespace {
+
+using facepost::InputSize;
+using facepost::TensorView;
+
+TensorView view_2d(const facepost::io::NpyArray& a) {
+  const std::size_t rank = a.shape.size();
+  return TensorView(a.data.data(), std::size_t(a.shape[rank - 2]), std::size_t(a.shape[rank - 1]));
+}
+
+[[noreturn]] void mismatch(const std::string& what) {
+  std::fprintf(stderr, "bench_families: %s: facepost and the port disagree\n", what.c_str());
+  std::exit(EXIT_FAILURE);
+}
+
+bool same(const facepost::FamilyDetections& d, const facepost_ref::FamilyRows& p) {
+  return d.cols() == p.cols && d.size() == p.size() &&
+         std::memcmp(d.data(), p.data.data(), p.data.size() * sizeof(float)) == 0;
+}
+
+void set_counters(benchmark::State& st, std::size_t rows, std::size_t detections) {
+  st.counters["rows"] = double(rows);
+  st.counters["detections"] = double(detections);
+}
+
+struct ScrfdCase {
+  std::string name;
+  InputSize image, input;
+  float det_scale;
+  facepost::io::NpyArray score[3], bbox[3], kps[3];
+  facepost::ScrfdHeads heads() const {
+    facepost::ScrfdHeads h;
+    for (int l = 0; l < 3; ++l) {
+      h.score[l] = view_2d(score[l]);
+      h.bbox[l] = view_2d(bbox[l]);
+      if (!kps[l].data.empty()) h.kps[l] = view_2d(kps[l]);
+    }
+    return h;
+  }
+};
+
+struct YoloCase {
+  std::string name;
+  InputSize input;
+  facepost::io::NpyArray pred;
+};
+
+template <class T>
+const T* keep(T value) {
+  static std::vector<std::unique_ptr<T>> all;  // registered lambdas point into these
+  all.push_back(std::make_unique<T>(std::move(value)));
+  return all.back().get();
+}
+
+void register_row(const std::string& name, std::function<void(benchmark::State&)> fn) {
+  benchmark::RegisterBenchmark(name.c_str(), [fn](benchmark::State& st) { fn(st); })->Unit(benchmark::kMicrosecond);
+}
+
+void register_scrfd(const char* name, InputSize image, InputSize input, float det_scale, bool with_kps) {
+  ScrfdCase c{name, image, input, det_scale, {}, {}, {}};
+  const std::string dir = std::string("families/scrfd/") + name;
+  for (int l = 0; l < 3; ++l) {
+    const std::string s = std::to_string(facepost::kScrfdStrides[l]);
+    c.score[l] = fixtures::load(dir, "score_" + s + ".npy");
+    c.bbox[l] = fixtures::load(dir, "bbox_" + s + ".npy");
+    if (with_kps) c.kps[l] = fixtures::load(dir, "kps_" + s + ".npy");
+  }
+  const ScrfdCase* k = keep(std::move(c));
+  std::size_t rows = 0;
+  for (int l = 0; l < 3; ++l) rows += k->score[l].data.size();
+  for (float t : {0.5f, 0.3f}) {
+    const facepost::ScrfdParams p{t, t == 0.5f ? 0.4 : 0.5, 0};
+    const std::string row = "family/scrfd/" + k->name + (t == 0.5f ? "/threshold_0_5" : "/threshold_0_3_nms_0_5");
+    const facepost::ScrfdHeads h = k->heads();
+    auto port = [k, p, h] {
+      return facepost_ref::scrfd_port(h.score, h.bbox, h.kps, k->input, k->det_scale, k->image, p.threshold,
+                                      float(p.nms_threshold), p.max_num);
+    };
+    {
+      facepost::ScrfdPostprocessor post(p);
+      if (!same(post.run(h, k->input, facepost::ImageMapping::resize(k->det_scale), k->image), port())) mismatch(row);
+    }
+    register_row(row + "/facepost", [k, p, h, rows](benchmark::State& st) {
+      facepost::ScrfdPostprocessor post(p);
+      const facepost::ImageMapping m = facepost::ImageMapping::resize(k->det_scale);
+      std::size_t n = 0;
+      for (auto _ : st) {
+        const facepost::FamilyDetections d = post.run(h, k->input, m, k->image);
+        benchmark::DoNotOptimize(d.data());
+        n = d.size();
+      }
+      set_counters(st, rows, n);
+    });
+    register_row(row + "/port", [port, rows](benchmark::State& st) {
+      std::size_t n = 0;
+      for (auto _ : st) {
+        const facepost_ref::FamilyRows r = port();
+        benchmark::DoNotOptimize(r.data.data());
+        n = r.size();
+      }
+      set_counters(st, rows, n);
+    });
+  }
+}
+
+void register_yolov5_face(const char* name, InputSize input) {
+  const YoloCase* k = keep(YoloCase{name, input, fixtures::load(std::string("families/yolov5_face/") + name, "pred.npy")});
+  const std::size_t rows = k->pred.data.size() / 16;
+  const struct {
+    const char* set;
+    facepost::Yolov5FaceParams p;
+  } sets[] = {{"conf_0_25_iou_0_45", {0.25f, 0.45, 0}}, {"conf_0_02_iou_0_5", {0.02f, 0.5, 0}}};
+  for (const auto& s : sets) {
+    const std::string row = "family/yolov5_face/" + k->name + "/" + s.set;
+    const facepost::Yolov5FaceParams p = s.p;
+    const TensorView pred = view_2d(k->pred);
+    {
+      facepost::Yolov5FacePostprocessor post(p);
+      if (!same(post.run(pred, k->input), facepost_ref::yolov5_face_port(pred, p.conf_threshold, p.iou_threshold,
+                                                                         p.max_det)))
+        mismatch(row);
+    }
+    register_row(row + "/facepost", [k, p, pred, rows](benchmark::State& st) {
+      facepost::Yolov5FacePostprocessor post(p);
+      std::size_t n = 0;
+      for (auto _ : st) {
+        const facepost::FamilyDetections d = post.run(pred, k->input);
+        benchmark::DoNotOptimize(d.data());
+        n = d.size();
+      }
+      set_counters(st, rows, n);
+    });
+    register_row(row + "/port", [p, pred, rows](benchmark::State& st) {
+      std::size_t n = 0;
+      for (auto _ : st) {
+        const facepost_ref::FamilyRows r =
+            facepost_ref::yolov5_face_port(pred, p.conf_threshold, p.iou_threshold, p.max_det);
+        benchmark::DoNotOptimize(r.data.data());
+        n = r.size();
+      }
+      set_counters(st, rows, n);
+    });
+  }
+}
+
+}  // namespace
+
+void register_families() {
+  register_scrfd("family_640x640", {640, 640}, {640, 640}, 1.f, true);
+  register_scrfd("mosaic_crowd_3200x1796", {3200, 1796}, {960, 544}, float(0.29955456570155903), true);
+  register_yolov5_face("family_640x512", {640, 512});
+  register_yolov5_face("selfie_crowd_640x640", {640, 640});
+}
+
+}  // namespace facepost_bench
