@@ -466,6 +466,16 @@ PYBIND11_MODULE(_core, m) {
       },
       "Each detector family's default parameters (its C++ params struct), by family name.");
 
+  m.def(
+      "scrfd_resize",
+      [](int image_width, int image_height, int input_width, int input_height) {
+        const fp::ScrfdResize r = fp::scrfd_resize(make_input_size(image_width, image_height),
+                                                   make_input_size(input_width, input_height));
+        return py::make_tuple(r.width, r.height, r.scale);
+      },
+      "facepost::scrfd_resize: SCRFD.detect's resized (width, height) and det_scale.", py::arg("image_width"),
+      py::arg("image_height"), py::arg("input_width"), py::arg("input_height"));
+
   py::class_<ScrfdCore>(m, "Scrfd", "facepost::ScrfdPostprocessor with a lock; see facepost.Scrfd.")
       .def(py::init([](double threshold, double nms_threshold, std::size_t max_num) {
              return std::make_unique<ScrfdCore>(

@@ -130,3 +130,11 @@ def test_yolov5_face_refuses_bad_input():
 def test_family_defaults_are_the_references():
     assert facepost.FAMILY_DEFAULTS["scrfd"] == {"threshold": 0.5, "nms_threshold": 0.4, "max_num": 0}
     assert facepost.FAMILY_DEFAULTS["yolov5_face"] == {"conf_threshold": 0.25, "iou_threshold": 0.45, "max_det": 0}
+
+
+def test_scrfd_resize_is_scrfd_detect_s():
+    assert facepost.scrfd_resize((1600, 898), (640, 640)) == (640, 359, 359 / 898)
+    meta = _meta("scrfd", "mosaic_crowd_3200x1796")
+    w, h, scale = facepost.scrfd_resize((meta["original_width"], meta["original_height"]),
+                                        (meta["input_width"], meta["input_height"]))
+    assert scale == meta["det_scale"] and w <= meta["input_width"] and h <= meta["input_height"]

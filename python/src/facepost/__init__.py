@@ -30,7 +30,7 @@ __version__: str = _core.__version__
 __all__ = [
     "BACKENDS", "DEFAULTS", "DEFAULT_PRESET", "MAX_INPUT_SIDE", "PRESETS", "Postprocessor", "backend_name",
     "count_priors", "letterbox_fit", "postprocess", "preset_anchors", "priors", "runtime_dispatch",
-    "FAMILY_DEFAULTS", "Scrfd", "Yolov5Face", "scrfd", "yolov5_face",
+    "FAMILY_DEFAULTS", "Scrfd", "Yolov5Face", "scrfd", "scrfd_resize", "yolov5_face",
 ]
 
 #: Every name :func:`backend_name` can return.
@@ -379,4 +379,4 @@ def letterbox_fit(original_size: Sequence[int], input_size: Sequence[int]) -> Tu
 
 
 # The detector families (facepost/families.py), which use the checks above.
-from .families import FAMILY_DEFAULTS, Scrfd, Yolov5Face, scrfd, yolov5_face  # noqa: E402
+from .families import FAMILY_DEFAULTS, Scrfd, Yolov5Face, scrfd, scrfd_resize, yolov5_face  # noqa: E402

@@ -42,6 +42,15 @@ def _scrfd_mapping(scale: Any, letterbox: Any, clip_to: Any) -> Tuple[float, flo
     return _mapping(None if scale is None else _positive_finite(scale, "scale"), letterbox, clip_to)
 
 
+def scrfd_resize(image_size: Sequence[int], input_size: Sequence[int] = (640, 640)) -> Tuple[int, int, float]:
+    """How ``SCRFD.detect`` resizes an image of ``image_size = (width, height)`` into the network
+    input: ``(resized_width, resized_height, det_scale)``. Resize the image to that size, put it at
+    the top left of a zero input, and pass ``scale=det_scale``."""
+    iw, ih = _input_size(image_size, "image_size")
+    nw, nh = _input_size(input_size)
+    return _core.scrfd_resize(iw, ih, nw, nh)
+
+
 class Scrfd:
     """Reusable SCRFD post-processor (``facepost::ScrfdPostprocessor``): parameters fixed at
     construction, buffers kept across frames. Threads may share one object (calls are serialised).
