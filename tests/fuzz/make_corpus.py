@@ -145,7 +145,30 @@ def cli_seeds():
         write("cli_args", name, "\0".join(args).encode())
 
 
+# ------------------------------------------------------------------------------------------------
+# fuzz_families: the header bytes fuzz_families.cpp decodes (family, width and height codes,
+# threshold, NMS threshold, max_num / max_det, SCRFD scale and keypoints flag), then values.
+
+def families_seeds():
+    rng = np.random.default_rng(3)
+    # Threshold codes: 0 = 0, 1 = 0.25, 2 = 0.5, 3 = 0.7, 5 = 0.3, 6 = 0.45; 9 = NaN (refused).
+    seeds = {
+        "scrfd_64x32_t05_nms04_kps": bytes([0, 1, 0, 2, 5, 0, 0, 0]),
+        "scrfd_96x96_t03_nms05_max3_scale037": bytes([2, 2, 2, 5, 2, 3, 1, 1]),
+        "scrfd_refused_threshold": bytes([0, 0, 0, 9, 2, 0, 0, 0]),
+        "yolo_64x64_t025_iou045": bytes([1, 1, 1, 1, 6, 0]),
+        "yolo_96x64_t05_iou05_max5": bytes([3, 2, 1, 2, 2, 5]),
+    }
+    for name, head in seeds.items():
+        # Small values (bytes below 224) with a few raw floats (a 255 byte, then 4 bytes of bits).
+        values = bytearray(rng.integers(0, 224, 600, dtype=np.uint8).tobytes())
+        values[100:105] = b"\xff" + struct.pack("<f", float("nan"))
+        values[300:305] = b"\xff" + struct.pack("<f", 3.0e38)
+        write("families", name, head + bytes(values))
+
+
 if __name__ == "__main__":
     npy_seeds()
+    families_seeds()
     postprocess_seeds()
     cli_seeds()

@@ -122,7 +122,13 @@ inline FamilyRows scrfd_port(const facepost::TensorView* score, const facepost::
       const float ox = (at(i, 0) + at(i, 2)) / 2.f - hw, oy = (at(i, 1) + at(i, 3)) / 2.f - hh;
       value[k] = area - mul(mul(ox, ox) + mul(oy, oy), 2.f);
     }
-    std::vector<std::size_t> by_value = detail::argsort_descending(value), cut;
+    // np.argsort(values)[::-1]: NaN sorts last ascending, so first here.
+    std::vector<std::size_t> by_value(value.size()), cut;
+    std::iota(by_value.begin(), by_value.end(), std::size_t{0});
+    std::stable_sort(by_value.begin(), by_value.end(), [&](std::size_t a, std::size_t b) {
+      if (std::isnan(value[a]) != std::isnan(value[b])) return std::isnan(value[a]);
+      return value[a] > value[b];
+    });
     for (std::size_t k = 0; k < max_num; ++k) cut.push_back(keep[by_value[k]]);
     keep = cut;
   }

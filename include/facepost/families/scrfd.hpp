@@ -149,7 +149,8 @@ inline bool scrfd_decode(const ScrfdHeads& h, int level, std::size_t r, InputSiz
 }
 
 /// max_num: the rows ordered by area - 2 * (squared distance of the box centre from the image
-/// centre (W//2, H//2)), descending (ties: kept order), cut to max_num; float32 as numpy.
+/// centre (W//2, H//2)), descending (ties: kept order; NaN first, as numpy), cut to max_num;
+/// float32 as numpy.
 inline void scrfd_select(FamilyBuffers& buf, std::size_t nk, std::size_t cols, InputSize image,
                          std::size_t max_num) noexcept {
   float* value = buf.x1.data();
@@ -164,8 +165,11 @@ inline void scrfd_select(FamilyBuffers& buf, std::size_t nk, std::size_t cols, I
     value[j] = arith::sub(area, arith::mul(dist2, 2.f));
     idx[j] = static_cast<std::uint32_t>(j);
   }
+  // numpy's argsort()[::-1] puts NaN values (inf - inf: boxes of infinite area) first.
   std::sort(idx, idx + nk, [&](std::uint32_t a, std::uint32_t b) {
-    return value[a] > value[b] || (value[a] == value[b] && a < b);
+    const bool nan_a = std::isnan(value[a]), nan_b = std::isnan(value[b]);
+    if (nan_a != nan_b) return nan_a;
+    return (!nan_a && value[a] > value[b]) || ((nan_a || value[a] == value[b]) && a < b);
   });
   for (std::size_t j = 0; j < max_num; ++j) {
     std::memcpy(buf.rows.data() + cols * j, buf.out_rows.data() + cols * idx[j], cols * sizeof(float));

@@ -1,0 +1,166 @@
+// fuzz_families: the detector families (SCRFD, YOLOv5-face) on configurations and head values
+// decoded from the fuzz input, against the plain ports of their references
+// (tests/reference/family_ports.hpp).
+//
+// The input decodes, front to back, to (tests/fuzz/make_corpus.py writes the seeds):
+//   family (even: SCRFD, odd: YOLOv5-face), width and height codes (32, 64 or 96 px), threshold,
+//   NMS threshold, max_num / max_det, SCRFD scale, SCRFD keypoints flag, then the head values:
+//   each value a byte below 224 = a small number (0 to 3.98 in 1/64 steps: overlapping boxes,
+//   scores on and around the thresholds), else the next 4 bytes' raw float bits (NaN, Inf,
+//   denormals, huge). Values cycle when the input runs out.
+// Checked on every input:
+//  - invalid thresholds or scale give bad_threshold / bad_mapping and no detections; a valid
+//    configuration is never refused;
+//  - a success equals the port bit for bit (the rows, in order);
+//  - every value finite, at most max_num / max_det rows, and scores non-increasing unless
+//    max_num re-ordered them;
+//  - a second run on the same object gives the same bits.
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "facepost/facepost.hpp"
+#include "fuzz_check.hpp"
+#include "reference/family_ports.hpp"
+
+namespace {
+
+using facepost::Errc;
+using facepost::FamilyDetections;
+using facepost::InputSize;
+using facepost::TensorView;
+
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+constexpr float kInf = std::numeric_limits<float>::infinity();
+
+float decode_threshold(std::uint8_t c) {
+  static const float table[12] = {0.f, 0.25f, 0.5f, 0.7f, 1.f, 0.3f, 0.45f, 0.9f, -0.f, kNaN, -0.1f, 1.5f};
+  return table[c % 12];
+}
+
+float decode_scale(std::uint8_t c) {
+  static const float table[8] = {1.f, 0.37f, 2.5f, 0.299554557f, 1e-30f, 0.f, kNaN, kInf};
+  return table[c % 8];
+}
+
+/// The head values: small numbers most of the time, raw float bits otherwise.
+std::vector<float> decode_values(fuzz::ByteReader& in, std::size_t n) {
+  std::vector<float> values;
+  const std::uint8_t* rest = in.rest();
+  const std::size_t size = in.rest_size();
+  values.reserve(n);
+  std::size_t pos = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (size == 0) {
+      values.push_back(0.25f);
+      continue;
+    }
+    const std::uint8_t c = rest[pos++ % size];
+    if (c < 224) {
+      values.push_back(float(c) / 56.f);
+      continue;
+    }
+    std::uint32_t bits = 0;
+    for (int b = 0; b < 4; ++b) bits |= std::uint32_t(rest[pos++ % size]) << (8 * b);
+    float v;
+    std::memcpy(&v, &bits, 4);
+    values.push_back(v);
+  }
+  return values;
+}
+
+bool valid_unit(double t) { return t >= 0.0 && t <= 1.0; }
+
+void check_rows(const FamilyDetections& d, const facepost_ref::FamilyRows& port, std::size_t limit, bool ordered,
+                const char* family) {
+  FUZZ_CHECK(d.cols() == port.cols && d.size() == port.size(), "%s: %zu rows of %zu vs the port's %zu of %zu", family,
+             d.size(), d.cols(), port.size(), port.cols);
+  for (std::size_t i = 0; i < port.data.size(); ++i)
+    FUZZ_CHECK(fuzz::same_bits(d.data()[i], port.data[i]), "%s: value %zu differs from the port: %a vs %a", family, i,
+               double(d.data()[i]), double(port.data[i]));
+  FUZZ_CHECK(limit == 0 || d.size() <= limit, "%s: %zu rows past the limit %zu", family, d.size(), limit);
+  for (std::size_t i = 0; i < d.size() * d.cols(); ++i)
+    FUZZ_CHECK(std::isfinite(d.data()[i]), "%s: value %zu is not finite", family, i);
+  if (ordered)
+    for (std::size_t i = 1; i < d.size(); ++i)
+      FUZZ_CHECK(d[i - 1].score() >= d[i].score(), "%s: scores increase at row %zu", family, i);
+}
+
+void fuzz_scrfd(fuzz::ByteReader& in, InputSize input) {
+  const float threshold = decode_threshold(in.u8());
+  const float nms = decode_threshold(in.u8());
+  const std::size_t max_num = in.u8() % 8;
+  const float scale = decode_scale(in.u8());
+  const bool with_kps = in.u8() % 2 == 0;
+  std::vector<float> score[3], bbox[3], kps[3];
+  facepost::ScrfdHeads h;
+  for (int l = 0; l < 3; ++l) {
+    const std::size_t rows =
+        std::size_t(input.width / (8 << l)) * std::size_t(input.height / (8 << l)) * facepost::kScrfdAnchors;
+    score[l] = decode_values(in, rows);
+    bbox[l] = decode_values(in, rows * 4);
+    h.score[l] = TensorView(score[l].data(), rows, 1);
+    h.bbox[l] = TensorView(bbox[l].data(), rows, 4);
+    if (with_kps) {
+      kps[l] = decode_values(in, rows * 10);
+      h.kps[l] = TensorView(kps[l].data(), rows, 10);
+    }
+  }
+  facepost::ScrfdPostprocessor post({threshold, double(nms), max_num});
+  FamilyDetections d;
+  const facepost::Status s = post.try_run(h, input, facepost::ImageMapping::resize(scale), input, d);
+  const Errc expected = !valid_unit(double(threshold)) || !valid_unit(double(nms)) ? Errc::bad_threshold
+                        : !(std::isfinite(scale) && scale > 0.f)                  ? Errc::bad_mapping
+                                                                                  : Errc::ok;
+  FUZZ_CHECK(s.code() == expected, "SCRFD: got %s (%s), expected %s", facepost::errc_name(s.code()), s.message(),
+             facepost::errc_name(expected));
+  if (!s.ok()) {
+    FUZZ_CHECK(d.empty(), "SCRFD: a failure left %zu detections", d.size());
+    return;
+  }
+  const facepost_ref::FamilyRows port =
+      facepost_ref::scrfd_port(h.score, h.bbox, h.kps, input, scale, input, threshold, nms, max_num);
+  check_rows(d, port, max_num, max_num == 0 || port.size() < max_num, "SCRFD");
+  const std::vector<float> first(d.data(), d.data() + d.size() * d.cols());
+  const FamilyDetections again = post.run(h, input, facepost::ImageMapping::resize(scale), input);
+  FUZZ_CHECK(again.size() * again.cols() == first.size() && (first.empty() ||
+                 std::memcmp(again.data(), first.data(), first.size() * sizeof(float)) == 0),
+             "SCRFD: a second run differs");
+}
+
+void fuzz_yolov5_face(fuzz::ByteReader& in, InputSize input) {
+  const float threshold = decode_threshold(in.u8());
+  const float iou = decode_threshold(in.u8());
+  const std::size_t max_det = in.u8() % 8;
+  const std::size_t rows = facepost::detail::yolov5_face_rows(input);
+  const std::vector<float> values = decode_values(in, rows * 16);
+  const TensorView pred(values.data(), rows, 16);
+  facepost::Yolov5FacePostprocessor post({threshold, double(iou), max_det});
+  FamilyDetections d;
+  const facepost::Status s = post.try_run(pred, input, {}, d);
+  const Errc expected = valid_unit(double(threshold)) && valid_unit(double(iou)) ? Errc::ok : Errc::bad_threshold;
+  FUZZ_CHECK(s.code() == expected, "YOLOv5-face: got %s (%s), expected %s", facepost::errc_name(s.code()),
+             s.message(), facepost::errc_name(expected));
+  if (!s.ok()) {
+    FUZZ_CHECK(d.empty(), "YOLOv5-face: a failure left %zu detections", d.size());
+    return;
+  }
+  check_rows(d, facepost_ref::yolov5_face_port(pred, threshold, double(iou), max_det), max_det, true, "YOLOv5-face");
+  const std::vector<float> first(d.data(), d.data() + d.size() * d.cols());
+  const FamilyDetections again = post.run(pred, input);
+  FUZZ_CHECK(again.size() * again.cols() == first.size() && (first.empty() ||
+                 std::memcmp(again.data(), first.data(), first.size() * sizeof(float)) == 0),
+             "YOLOv5-face: a second run differs");
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  fuzz::ByteReader in(data, size);
+  const std::uint8_t family = in.u8();
+  const InputSize input{32 * (1 + in.u8() % 3), 32 * (1 + in.u8() % 3)};
+  if (family % 2 == 0) fuzz_scrfd(in, input);
+  else fuzz_yolov5_face(in, input);
+  return 0;
+}
