@@ -95,3 +95,30 @@ TEST_CASE("backends: active kernels equal scalar kernels on hostile values", "[b
     check_stages(heads, priors.data(), ctx, conf, std::uniform_real_distribution<float>(0.f, 1.f)(rng));
   }
 }
+
+TEST_CASE("backends: the column filter (>=) equals a plain loop on every kernel set", "[backend]") {
+  std::mt19937 rng(77);
+  const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+  const float specials[] = {0.f, -0.f, 0.5f, 1.f, nan, inf, -inf, std::numeric_limits<float>::denorm_min(),
+                            std::nextafter(0.5f, 0.f), std::nextafter(0.5f, 1.f)};
+  std::uniform_real_distribution<float> unit(0.f, 1.f);
+  const facepost::kernels::KernelTable* tables[] = {&facepost::active_kernels(), &facepost::kernels::scalar::kTable};
+  for (std::size_t rows : {0u, 1u, 15u, 16u, 17u, 1000u, 4099u}) {
+    std::vector<float> column(rows);
+    for (float& v : column) v = unit(rng) < 0.3f ? specials[rng() % 10] : unit(rng);
+    for (float t : {0.f, 0.5f, 1.f}) {
+      std::vector<std::uint32_t> want;
+      for (std::size_t r = 0; r < rows; ++r)
+        if (column[r] >= t) want.push_back(std::uint32_t(r));
+      for (const facepost::kernels::KernelTable* k : tables) {
+        INFO(k->name << ", " << rows << " rows, threshold " << t);
+        std::vector<std::uint32_t> index(rows);
+        std::vector<float> score(rows);
+        const std::size_t n = k->filter_column_at_least(column.data(), rows, t, index.data(), score.data());
+        index.resize(n);
+        REQUIRE(index == want);
+        for (std::size_t i = 0; i < n; ++i) REQUIRE(std::memcmp(&score[i], &column[index[i]], 4) == 0);
+      }
+    }
+  }
+}

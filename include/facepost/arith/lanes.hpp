@@ -10,7 +10,7 @@
 //                       add (detail::opaque), whatever the host's -ffp-contract
 //   max_ref min_ref     the references' a > b ? a : b and a < b ? a : b (x86 maxps/minps order;
 //                       NaN and signed-zero cases included)
-//   gt lt le nle        comparisons giving a mask; nle(a, b) = !(a <= b) (true on NaN)
+//   gt lt le ge nle     comparisons giving a mask; nle(a, b) = !(a <= b) (true on NaN)
 //   select              mask ? a : b, lane by lane
 //   widen               float to the double lane type, exact (here double; Metal: SoftDouble)
 //   FACEPOST_F64        a binary64 constant of the arithmetic files (below)
@@ -133,6 +133,10 @@ FACEPOST_HD FACEPOST_INLINE bool lt(T a, T b) noexcept {
 template <class T>
 FACEPOST_HD FACEPOST_INLINE bool le(T a, T b) noexcept {
   return a <= b;
+}
+template <class T>
+FACEPOST_HD FACEPOST_INLINE bool ge(T a, T b) noexcept {
+  return a >= b;
 }
 template <class T>
 FACEPOST_HD FACEPOST_INLINE bool nle(T a, T b) noexcept {

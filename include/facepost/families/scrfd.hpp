@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "facepost/anchors.hpp"
+#include "facepost/dispatch.hpp"
 #include "facepost/arith/arith.hpp"
 #include "facepost/error.hpp"
 #include "facepost/families/family.hpp"
@@ -213,11 +214,21 @@ class ScrfdPostprocessor {
     if (!s.ok()) return s;
 
     // Filter and decode, stride 8 then 16 then 32, rows in order (the reference's concatenation).
+    const kernels::KernelTable& k = active_kernels();
     std::size_t n = 0, offset = 0;
     for (int l = 0; l < 3; ++l) {
       const TensorView& score = heads.score[l];
-      for (std::size_t r = 0; r < score.rows; ++r) {
-        if (!(score(r, 0) >= params_.threshold)) continue;  // NaN never passes
+      std::uint32_t* index = buf_.source.data() + n;
+      std::size_t found = 0;
+      if (score.row_stride == 1) {  // contiguous column: the SIMD scan
+        found = k.filter_column_at_least(score.data, score.rows, params_.threshold, index, buf_.score.data() + n);
+      } else {
+        for (std::size_t r = 0; r < score.rows; ++r)
+          if (score(r, 0) >= params_.threshold) index[found++] = static_cast<std::uint32_t>(r);  // NaN fails
+      }
+      // Decode the candidates in place of their indices (a row with a non-finite value is dropped).
+      for (std::size_t i = 0; i < found; ++i) {
+        const std::size_t r = index[i];
         float* row = buf_.rows.data() + cols * n;
         if (!detail::scrfd_decode(heads, l, r, input, with_kps, mapping, row)) continue;
         buf_.score[n] = row[4];

@@ -32,6 +32,9 @@ struct KernelTable {
                                       float* score) noexcept;
   std::size_t (*filter_logits)(const float* conf, std::size_t rows, float threshold, std::uint32_t* index,
                                float* score) noexcept;
+  /// A contiguous float column: indices and values of the rows >= threshold (detector families).
+  std::size_t (*filter_column_at_least)(const float* column, std::size_t rows, float threshold,
+                                        std::uint32_t* index, float* score) noexcept;
   /// Decodes candidates order[0..n) into detection rows, keeping the finite ones.
   std::size_t (*decode_ranked)(const HeadOutputs& heads, const float* priors, const DecodeContext& ctx,
                                const std::uint32_t* order, std::size_t n, const std::uint32_t* cand_index,

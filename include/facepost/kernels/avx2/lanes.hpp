@@ -84,6 +84,7 @@ FACEPOST_INLINE F32x8 abs(F32x8 a) noexcept {
 }
 FACEPOST_INLINE M32x8 gt(F32x8 a, F32x8 b) noexcept { return {_mm256_cmp_ps(a.v, b.v, _CMP_GT_OQ)}; }
 FACEPOST_INLINE M32x8 lt(F32x8 a, F32x8 b) noexcept { return {_mm256_cmp_ps(a.v, b.v, _CMP_LT_OQ)}; }
+FACEPOST_INLINE M32x8 ge(F32x8 a, F32x8 b) noexcept { return {_mm256_cmp_ps(a.v, b.v, _CMP_GE_OQ)}; }
 FACEPOST_INLINE M32x8 nle(F32x8 a, F32x8 b) noexcept { return {_mm256_cmp_ps(a.v, b.v, _CMP_NLE_UQ)}; }
 FACEPOST_INLINE M32x8 is_nan(F32x8 a) noexcept { return {_mm256_cmp_ps(a.v, a.v, _CMP_UNORD_Q)}; }
 FACEPOST_INLINE F32x8 select(M32x8 m, F32x8 a, F32x8 b) noexcept { return F32x8(_mm256_blendv_ps(b.v, a.v, m.m)); }

@@ -67,6 +67,7 @@ FACEPOST_INLINE F32x16 min_ref(F32x16 a, F32x16 b) noexcept { return F32x16(_mm5
 FACEPOST_INLINE F32x16 abs(F32x16 a) noexcept { return F32x16(_mm512_abs_ps(a.v)); }
 FACEPOST_INLINE M16 gt(F32x16 a, F32x16 b) noexcept { return {_mm512_cmp_ps_mask(a.v, b.v, _CMP_GT_OQ)}; }
 FACEPOST_INLINE M16 lt(F32x16 a, F32x16 b) noexcept { return {_mm512_cmp_ps_mask(a.v, b.v, _CMP_LT_OQ)}; }
+FACEPOST_INLINE M16 ge(F32x16 a, F32x16 b) noexcept { return {_mm512_cmp_ps_mask(a.v, b.v, _CMP_GE_OQ)}; }
 FACEPOST_INLINE M16 nle(F32x16 a, F32x16 b) noexcept { return {_mm512_cmp_ps_mask(a.v, b.v, _CMP_NLE_UQ)}; }
 FACEPOST_INLINE M16 is_nan(F32x16 a) noexcept { return {_mm512_cmp_ps_mask(a.v, a.v, _CMP_UNORD_Q)}; }
 FACEPOST_INLINE F32x16 select(M16 m, F32x16 a, F32x16 b) noexcept { return F32x16(_mm512_mask_mov_ps(b.v, m.m, a.v)); }

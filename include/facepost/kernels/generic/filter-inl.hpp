@@ -45,6 +45,26 @@ inline std::size_t filter_probabilities(const float* conf, std::size_t rows, flo
   return n;
 }
 
+/// A contiguous score column (SCRFD's [N,1] outputs): the rows whose score is >= threshold,
+/// in row order; NaN never passes.
+inline std::size_t filter_column_at_least(const float* column, std::size_t rows, float threshold,
+                                          std::uint32_t* index, float* score) noexcept {
+  std::size_t n = 0, r = 0;
+  const F t(threshold);
+  for (; r + kFilterRows <= rows; r += kFilterRows) {
+    std::uint32_t bits = 0;
+    for (std::size_t v = 0; v < kFilterRows; v += F::lanes) bits |= mask_bits(ge(F::load(column + r + v), t)) << v;
+    while (bits) {  // candidates are rare: one scalar store per set bit
+      const std::size_t row = r + std::size_t(__builtin_ctz(bits));
+      index[n] = static_cast<std::uint32_t>(row), score[n] = column[row], ++n;
+      bits &= bits - 1;
+    }
+  }
+  for (; r < rows; ++r)
+    if (column[r] >= threshold) index[n] = static_cast<std::uint32_t>(r), score[n] = column[r], ++n;
+  return n;
+}
+
 inline std::size_t filter_logits(const float* conf, std::size_t rows, float threshold, std::uint32_t* index,
                                  float* score) noexcept {
   if (threshold >= 1.f) return 0;  // a softmax never exceeds 1

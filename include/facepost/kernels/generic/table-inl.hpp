@@ -14,5 +14,5 @@ inline std::size_t nms_continuous(const BoxesSoA& b, const SuppressionTest& test
   return nms_greedy<IouConvention::continuous>(b, test, max_keep, keep, ws);
 }
 
-inline constexpr KernelTable kTable{kName,          &filter_probabilities, &filter_logits, &decode_ranked,
-                                    &nms_legacy,    &nms_continuous,       &exp_batch};
+inline constexpr KernelTable kTable{kName,         &filter_probabilities, &filter_logits,  &filter_column_at_least,
+                                    &decode_ranked, &nms_legacy,           &nms_continuous, &exp_batch};

@@ -68,6 +68,7 @@ FACEPOST_INLINE F32x4 div(F32x4 a, F32x4 b) noexcept {
 }
 FACEPOST_INLINE M32x4 gt(F32x4 a, F32x4 b) noexcept { return {vcgtq_f32(a.v, b.v)}; }
 FACEPOST_INLINE M32x4 lt(F32x4 a, F32x4 b) noexcept { return {vcltq_f32(a.v, b.v)}; }
+FACEPOST_INLINE M32x4 ge(F32x4 a, F32x4 b) noexcept { return {vcgeq_f32(a.v, b.v)}; }
 FACEPOST_INLINE M32x4 nle(F32x4 a, F32x4 b) noexcept { return {vmvnq_u32(vcleq_f32(a.v, b.v))}; }
 FACEPOST_INLINE M32x4 is_nan(F32x4 a) noexcept { return {vmvnq_u32(vceqq_f32(a.v, a.v))}; }
 FACEPOST_INLINE F32x4 select(M32x4 m, F32x4 a, F32x4 b) noexcept { return F32x4(vbslq_f32(m.m, a.v, b.v)); }
