@@ -209,7 +209,7 @@ TEST_CASE("letterbox: letterbox_fit pads are +0 on the filled axis and never neg
   }
 }
 
-TEST_CASE("letterbox: boxes through the real integer resize map back exactly; letterbox_fit is off",
+TEST_CASE("letterbox: boxes through the real integer resize map back exactly, through letterbox_fit they are off",
           "[letterbox]") {
   // An original point v lands at v * resized / original + pad in the network input (the resize
   // maps [0, original] onto [0, resized]). letterbox_integer undoes that up to float rounding;

@@ -85,10 +85,11 @@ struct ImageMapping {
   /// s for both axes and fractional padding, as an affine warp makes it (MediaPipe's
   /// keep_aspect_ratio). Arithmetic: the axis that limits the scale is found exactly (iw*oh vs
   /// ih*ow in 64-bit integers; width on a tie); s is that axis' input/original, one float32
-  /// division; the pad of the limiting axis is exactly +0, the other one (centre anchor) is the
-  /// exact (input*original' - original*input') / (2*original') in double, rounded once to float:
-  /// never negative, never -0.0. top_left: both pads +0. A pipeline that rounds the resized size
-  /// to integers (cv::resize) is Letterbox::fit / letterbox_integer, not this.
+  /// division; the pad of the limiting axis is exactly +0, the other one (centre anchor) is
+  /// (input - original * s_exact) / 2 with the exact ratio s_exact, as one fraction of integers
+  /// divided in double and rounded once to float: never negative, never -0.0 (1920x1080 into
+  /// 640x640: +0 and 140). top_left: both pads +0. A pipeline that rounds the resized size to
+  /// integers (cv::resize) is Letterbox::fit / letterbox_integer, not this.
   /// Sizes must pass validate_letterbox_sizes; otherwise every field is NaN and validate_mapping
   /// (so every run) refuses the mapping with bad_mapping.
   FACEPOST_ABI_TAG static ImageMapping letterbox_fit(int ow, int oh, int iw, int ih,
