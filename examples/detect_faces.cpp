@@ -4,9 +4,13 @@
 //   detect_faces [IMAGE] [--model M.onnx] [--threshold T] [--nms T] [--out annotated.png]
 //                [--json dets.json] [--repeat N]
 //
-// Pre-processing is a letterbox: one scale that fits the image into the 640x640 network input,
-// the rest padded with the mean colour (so it is zero after the mean is subtracted), BGR order.
-// facepost maps detections back with exactly that scale and padding.
+// Convention: the image is letterboxed, not resized to 640x640 nor by a detect.py `resize`.
+// facepost::Letterbox::fit gives the integer letterbox (s = min(640/w, 640/h); cv::resize to
+// round(w*s) x round(h*s), ties to even as YOLOv5; centred with integer padding, the odd pixel
+// right/bottom), the padding filled with the mean colour (so it is zero after the mean is
+// subtracted), BGR order. Detections are mapped back with that letterbox's mapping(): scale =
+// resized / original per axis and the integer padding, exact for the image actually resized (NMS
+// runs in these original-image pixels), then clipped to the image.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -40,6 +44,10 @@ const cv::Scalar kMeanBgr(104, 117, 123);
 const char* const kUsage =
     "usage: detect_faces [IMAGE] [--model M.onnx] [--threshold T] [--nms T] [--out annotated.png] "
     "[--json dets.json] [--repeat N]";
+const char* const kConvention =
+    "The image is letterboxed into the 640x640 network input with facepost::Letterbox::fit (one scale\n"
+    "that fits; cv::resize to the rounded size, centred, integer padding of the mean colour), and the\n"
+    "detections are mapped back with its mapping (exact for the resized image) and clipped to the image.";
 
 /// A bad command line (exit 2) or a failure while running (exit 1); the message is one line.
 struct Failure : std::runtime_error {
@@ -91,7 +99,7 @@ Options parse_options(int argc, char** argv) {
       return argv[++i];
     };
     if (arg == "-h" || arg == "--help") {
-      std::printf("%s\n", kUsage);
+      std::printf("%s\n\n%s\n", kUsage, kConvention);
       std::exit(0);
     } else if (arg == "--model") {
       o.model = value();
@@ -134,18 +142,17 @@ struct Letterboxed {
 };
 
 Letterboxed letterbox(const cv::Mat& image) {
-  const double s = std::min(double(kInputSide) / image.cols, double(kInputSide) / image.rows);
-  const int w = std::clamp(int(std::lround(image.cols * s)), 1, kInputSide);
-  const int h = std::clamp(int(std::lround(image.rows * s)), 1, kInputSide);
-  const int pad_x = (kInputSide - w) / 2, pad_y = (kInputSide - h) / 2;
+  facepost::Letterbox lb;
+  const facepost::Status s = facepost::Letterbox::try_fit(image.cols, image.rows, kInputSide, kInputSide,
+                                                          facepost::LetterboxAnchor::centre, lb);
+  if (!s.ok()) run_error(s.message());
   cv::Mat canvas(kInputSide, kInputSide, CV_8UC3, kMeanBgr);
-  cv::resize(image, canvas(cv::Rect(pad_x, pad_y, w, h)), cv::Size(w, h), 0, 0, cv::INTER_LINEAR);
+  const cv::Size resized(lb.resized_width, lb.resized_height);
+  cv::resize(image, canvas(cv::Rect(cv::Point(lb.pad_left, lb.pad_top), resized)), resized, 0, 0, cv::INTER_LINEAR);
   Letterboxed out;
   out.blob = cv::dnn::blobFromImage(canvas, 1.0, cv::Size(), kMeanBgr, /*swapRB=*/false, /*crop=*/false, CV_32F);
-  // The scale actually applied per axis (after rounding the size), and the integer padding.
-  out.mapping = facepost::ImageMapping::letterbox(float(w) / float(image.cols), float(h) / float(image.rows),
-                                                  float(pad_x), float(pad_y))
-                    .clip_to(float(image.cols), float(image.rows));
+  // The scale actually applied per axis (resized / original) and the integer padding.
+  out.mapping = lb.mapping().clip_to(float(image.cols), float(image.rows));
   return out;
 }
 

@@ -124,6 +124,12 @@ py::dict params_dict(const fp::Params& p) {
   return d;
 }
 
+fp::LetterboxAnchor make_anchor(const std::string& anchor) {
+  if (anchor == "centre") return fp::LetterboxAnchor::centre;
+  if (anchor == "top_left") return fp::LetterboxAnchor::top_left;
+  value_error("anchor must be 'centre' or 'top_left', got '" + anchor + "'");
+}
+
 fp::InputSize make_input_size(int width, int height) {
   const fp::InputSize in{width, height};
   check(fp::validate_input_size(in));
@@ -430,12 +436,49 @@ PYBIND11_MODULE(_core, m) {
   m.def(
       "letterbox_fit",
       [](int original_width, int original_height, int input_width, int input_height) {
+        check(fp::validate_letterbox_sizes(original_width, original_height, input_width, input_height));
         const fp::ImageMapping lb =
             fp::ImageMapping::letterbox_fit(original_width, original_height, input_width, input_height);
         return py::make_tuple(lb.scale_x, lb.scale_y, lb.pad_x, lb.pad_y);
       },
       "facepost::ImageMapping::letterbox_fit(ow, oh, iw, ih) as (scale_x, scale_y, pad_x, pad_y).",
       py::arg("original_width"), py::arg("original_height"), py::arg("input_width"), py::arg("input_height"));
+
+  m.def(
+      "letterbox",
+      [](int ow, int oh, int iw, int ih, const std::string& fit, const std::string& anchor) {
+        const fp::LetterboxAnchor a = make_anchor(anchor);
+        py::dict d;
+        if (fit == "integer") {
+          fp::Letterbox lb;
+          check(fp::Letterbox::try_fit(ow, oh, iw, ih, a, lb));
+          const fp::ImageMapping mapping = lb.mapping();
+          d["resized_size"] = py::make_tuple(lb.resized_width, lb.resized_height);
+          d["pad"] = py::make_tuple(lb.pad_left, lb.pad_top, lb.pad_right(), lb.pad_bottom());
+          d["mapping"] = py::make_tuple(mapping.scale_x, mapping.scale_y, mapping.pad_x, mapping.pad_y);
+        } else if (fit == "exact") {
+          check(fp::validate_letterbox_sizes(ow, oh, iw, ih));
+          const fp::ImageMapping mapping = fp::ImageMapping::letterbox_fit(ow, oh, iw, ih, a);
+          // The exact sizes (not original x the float scale): the input's side on the axis that
+          // limits the scale, original * input' / original' on the other.
+          const bool width_limits = std::int64_t(iw) * oh <= std::int64_t(ih) * ow;
+          const double rw = width_limits ? double(iw) : double(ow) * double(ih) / double(oh);
+          const double rh = width_limits ? double(oh) * double(iw) / double(ow) : double(ih);
+          const bool centre = a == fp::LetterboxAnchor::centre;
+          const double left = centre ? (double(iw) - rw) / 2 : 0.0, top = centre ? (double(ih) - rh) / 2 : 0.0;
+          d["resized_size"] = py::make_tuple(rw, rh);
+          d["pad"] = py::make_tuple(left, top, double(iw) - rw - left, double(ih) - rh - top);
+          d["mapping"] = py::make_tuple(mapping.scale_x, mapping.scale_y, mapping.pad_x, mapping.pad_y);
+        } else {
+          value_error("fit must be 'integer' or 'exact', got '" + fit + "'");
+        }
+        return d;
+      },
+      "fit 'integer': facepost::Letterbox::try_fit, 'exact': ImageMapping::letterbox_fit; anchor 'centre' or "
+      "'top_left'. A dict: resized_size (w, h), pad (left, top, right, bottom), mapping (scale_x, scale_y, pad_x, "
+      "pad_y).",
+      py::arg("original_width"), py::arg("original_height"), py::arg("input_width"), py::arg("input_height"),
+      py::arg("fit"), py::arg("anchor"));
 
   py::class_<Core>(m, "Postprocessor", "facepost::Postprocessor with a lock; see facepost.Postprocessor.")
       .def(py::init([](const std::vector<std::vector<int>>& min_sizes, const std::vector<int>& steps,

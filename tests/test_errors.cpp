@@ -226,6 +226,78 @@ TEST_CASE("errors: mapping scale, padding and clip size", "[errors]") {
   CHECK(post.try_run(h.view(), {64, 64}, ImageMapping::letterbox(1.f, 1.f, -3.f, -7.f), d).ok());
 }
 
+TEST_CASE("errors: letterbox sizes and anchors", "[errors][letterbox]") {
+  struct Bad {
+    int ow, oh, iw, ih;
+    Errc code;
+    const char* says;
+  };
+  const Bad cases[] = {
+      {0, 512, 640, 640, Errc::bad_size, "letterbox original size 0x512: width and height must be positive"},
+      {512, -3, 640, 640, Errc::bad_size, "letterbox original size 512x-3: width and height must be positive"},
+      {512, 512, 640, 0, Errc::bad_size, "letterbox input size 640x0: width and height must be positive"},
+      {(1 << 20) + 1, 10, 640, 640, Errc::size_overflow, "letterbox original size 1048577x10: each side must be at most"},
+      {512, 512, 640, (1 << 20) + 1, Errc::size_overflow, "letterbox input size 640x1048577: each side must be at most"},
+  };
+  const OwnedHeads h = valid_heads(mnet(), {64, 64});
+  facepost::Postprocessor post(mnet());
+  for (const Bad& b : cases) {
+    INFO(b.says);
+    facepost::Letterbox lb;
+    lb.resized_width = 77;
+    const facepost::Status s = facepost::Letterbox::try_fit(b.ow, b.oh, b.iw, b.ih, facepost::LetterboxAnchor::centre, lb);
+    CHECK(s.code() == b.code);
+    CHECK(std::string(s.message()).find(b.says) != std::string::npos);
+    CHECK(lb.resized_width == 77);  // untouched on failure
+    CHECK(facepost::validate_letterbox_sizes(b.ow, b.oh, b.iw, b.ih).code() == b.code);
+    bool threw = false;
+    try {
+      (void)facepost::Letterbox::fit(b.ow, b.oh, b.iw, b.ih);
+    } catch (const facepost::Error& e) {
+      threw = true;
+      CHECK(e.code() == b.code);
+      CHECK(std::string(e.what()) == s.message());
+    }
+    CHECK(threw);
+    // The noexcept mappings of bad sizes are NaN, never a plausible mapping (letterbox_fit of a
+    // 0-wide original used to give scale 1.25), and every run refuses them.
+    for (const ImageMapping& m : {ImageMapping::letterbox_fit(b.ow, b.oh, b.iw, b.ih),
+                                  ImageMapping::letterbox_integer(b.ow, b.oh, b.iw, b.ih)}) {
+      CHECK(std::isnan(m.scale_x));
+      CHECK(std::isnan(m.pad_y));
+      expect_error(post, h.view(), {64, 64}, m, Errc::bad_mapping,
+                   "mapping scale (nan, nan) must be finite and positive (letterbox_fit and letterbox_integer give "
+                   "NaN for sizes outside [1, kMaxInputSide])");
+    }
+  }
+  // An anchor that names no enumerator.
+  facepost::Letterbox lb;
+  const auto bad_anchor = static_cast<facepost::LetterboxAnchor>(7);
+  const facepost::Status s = facepost::Letterbox::try_fit(640, 480, 640, 640, bad_anchor, lb);
+  CHECK(s.code() == Errc::bad_argument);
+  CHECK(std::string(s.message()) == "unknown letterbox anchor 7");
+  CHECK(std::isnan(ImageMapping::letterbox_fit(640, 480, 640, 640, bad_anchor).scale_x));
+  CHECK(std::isnan(ImageMapping::letterbox_integer(640, 480, 640, 640, bad_anchor).scale_y));
+  // A mapping that is not NaN keeps the plain message.
+  CHECK(std::string(facepost::validate_mapping(ImageMapping::resize(0.f)).message()) ==
+        "mapping scale (0, 0) must be finite and positive");
+
+  // A Letterbox filled by hand (e.g. SCRFD's truncated size) is checked by validate_letterbox.
+  facepost::Letterbox scrfd{1920, 1080, 640, 640, 640, 359, 0, 0};
+  CHECK(facepost::validate_letterbox(scrfd).ok());
+  CHECK(scrfd.pad_bottom() == 281);
+  scrfd.pad_top = 300;
+  const facepost::Status outside = facepost::validate_letterbox(scrfd);
+  CHECK(outside.code() == Errc::bad_size);
+  CHECK(std::string(outside.message()) == "letterbox: a 640x359 image at (0, 300) does not fit the 640x640 input");
+  scrfd.pad_top = -1;
+  CHECK(facepost::validate_letterbox(scrfd).code() == Errc::bad_size);
+  scrfd = facepost::Letterbox{0, 1080, 640, 640, 640, 359, 0, 0};
+  CHECK(std::string(facepost::validate_letterbox(scrfd).message()).find("letterbox original size 0x1080") == 0);
+  scrfd = facepost::Letterbox{1920, 1080, 640, 640, 0, 359, 0, 0};
+  CHECK(facepost::validate_letterbox(scrfd).code() == Errc::bad_size);
+}
+
 TEST_CASE("errors: view_tensor accepts [N,C] and [1,N,C] only", "[errors][tensor]") {
   const float data[20] = {};
   TensorView v;

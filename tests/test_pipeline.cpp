@@ -266,3 +266,54 @@ TEST_CASE("pipeline: stats count the stages", "[pipeline]") {
   post.run(heads.view(), f.input);
   CHECK(post.stats().candidates < 1758);
 }
+
+TEST_CASE("pipeline: NMS runs in original-image pixels, so the legacy IoU depends on the scale", "[pipeline][mapping]") {
+  // One level, step 4, min size 9, on an 8x4 input: two priors whose zero-regression boxes are
+  // the network boxes A = (-2.5, -2.5, 6.5, 6.5) and B = (1.5, -2.5, 10.5, 6.5), scores 0.9, 0.8.
+  // The mapping is applied while decoding, before NMS, as detect.py divides by `resize` before
+  // py_cpu_nms. Legacy IoU (+1 widths): 60 / 140 = 0.4286 in network pixels, but with
+  // resize 0.25 the boxes are (-10, -10, 26, 26) and (6, -10, 42, 26) in original pixels:
+  // 777 / 1961 = 0.3962 <= 0.4, so B is kept. Continuous IoU is scale-invariant: 0.3846 both ways.
+  facepost::AnchorConfig a;
+  a.levels = {{4, {9}}};
+  OwnedHeads h(2);
+  h.set_score(0, 0.9f);
+  h.set_score(1, 0.8f);
+  facepost::Postprocessor legacy(a);
+  Detections d = legacy.run(h.view(), {8, 4});  // resize 1: original = network pixels
+  REQUIRE(d.size() == 1);
+  CHECK(d[0].x1() == -2.5f);
+  CHECK(d[0].x2() == 6.5f);
+  d = legacy.run(h.view(), {8, 4}, ImageMapping::resize(0.25f));
+  REQUIRE(d.size() == 2);
+  CHECK(d[0].x1() == -10.f);
+  CHECK(d[0].x2() == 26.f);
+  CHECK(d[1].x1() == 6.f);
+  CHECK(d[1].x2() == 42.f);
+  CHECK(d[1].y2() == 26.f);
+  // The IoU values quoted above, by the legacy formula.
+  using facepost::IouConvention;
+  const auto iou = [](IouConvention c, const float* p, const float* q) {
+    if (c == IouConvention::legacy_pixel)
+      return facepost::box_iou<IouConvention::legacy_pixel>(
+          p, facepost::box_area<IouConvention::legacy_pixel>(p[0], p[1], p[2], p[3]), q,
+          facepost::box_area<IouConvention::legacy_pixel>(q[0], q[1], q[2], q[3]));
+    return facepost::box_iou<IouConvention::continuous>(
+        p, facepost::box_area<IouConvention::continuous>(p[0], p[1], p[2], p[3]), q,
+        facepost::box_area<IouConvention::continuous>(q[0], q[1], q[2], q[3]));
+  };
+  const float na[4] = {-2.5f, -2.5f, 6.5f, 6.5f}, nb[4] = {1.5f, -2.5f, 10.5f, 6.5f};
+  const float oa[4] = {-10.f, -10.f, 26.f, 26.f}, ob[4] = {6.f, -10.f, 42.f, 26.f};
+  CHECK(iou(IouConvention::legacy_pixel, na, nb) == Approx(60.0 / 140.0).epsilon(1e-6));
+  CHECK(iou(IouConvention::legacy_pixel, oa, ob) == Approx(777.0 / 1961.0).epsilon(1e-6));
+  CHECK(iou(IouConvention::continuous, na, nb) == Approx(45.0 / 117.0).epsilon(1e-6));
+  CHECK(iou(IouConvention::continuous, oa, ob) == Approx(720.0 / 1872.0).epsilon(1e-6));
+  // Padding never matters (IoU is translation-invariant): a letterbox of the same scale keeps both.
+  d = legacy.run(h.view(), {8, 4}, ImageMapping::letterbox(0.25f, 0.25f, 3.f, 1.f));
+  CHECK(d.size() == 2);
+  Params continuous;
+  continuous.iou = facepost::IouConvention::continuous;
+  facepost::Postprocessor cont(a, continuous);
+  CHECK(cont.run(h.view(), {8, 4}).size() == 2);
+  CHECK(cont.run(h.view(), {8, 4}, ImageMapping::resize(0.25f)).size() == 2);
+}

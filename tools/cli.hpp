@@ -30,12 +30,24 @@ inline const std::vector<std::string>& preset_names() {
 /// Most timed runs --repeat accepts (the tool keeps one time per run).
 constexpr std::uint64_t kMaxRepeat = 1000000;
 
+/// How the letterbox of --letterbox was made (--fit).
+enum class LetterboxFit {
+  integer,  ///< resized size rounded to integers, integer padding (cv::resize pipelines): Letterbox::fit
+  exact,    ///< one exact scale, fractional padding (an affine warp): ImageMapping::letterbox_fit
+};
+
 /// Everything `facepost detect` needs, resolved and validated.
 struct DetectOptions {
   std::string loc_path, conf_path, landms_path;
   std::string out_path;                   ///< empty: no output file
   InputSize input{};                      ///< network input size (what the priors are built for)
-  float resize = 1.f;                     ///< input = original x resize
+  float resize = 1.f;                     ///< input = original x resize (without --letterbox)
+  bool letterbox = false;                 ///< --letterbox given: the input holds `original` letterboxed
+  InputSize original{};                   ///< --letterbox WxH: the original image size
+  LetterboxFit fit = LetterboxFit::integer;                ///< --fit
+  LetterboxAnchor anchor = LetterboxAnchor::centre;        ///< --letterbox-anchor (Letterbox::fit's default)
+  bool clip = false;                      ///< --clip WxH given
+  InputSize clip_size{};                  ///< clamp detections to [0, W] x [0, H]
   std::string anchors_name = "retinaface-mnet";  ///< the preset, or "custom" (--min-sizes/--steps)
   AnchorConfig anchors;                   ///< levels and variance actually used
   Params params;                          ///< defaults = the reference detect.py
@@ -303,6 +315,57 @@ inline Status parse_iou_convention(const std::string& text, const char* what, Io
   }
 }
 
+/// "integer" or "exact" (--fit).
+inline Status parse_letterbox_fit(const std::string& text, const char* what, LetterboxFit& out) noexcept {
+  if (text == "integer" || text == "exact") {
+    out = text == "integer" ? LetterboxFit::integer : LetterboxFit::exact;
+    return Status{};
+  }
+  try {
+    return Status::failure(Errc::bad_argument, "%s: '%s' is not integer or exact", what, detail::shown(text).c_str());
+  } catch (const std::bad_alloc&) {
+    return Status::failure(Errc::bad_argument, "%s: unknown fit", what);
+  }
+}
+
+/// "centre" or "top-left" (--letterbox-anchor).
+inline Status parse_letterbox_anchor(const std::string& text, const char* what, LetterboxAnchor& out) noexcept {
+  if (text == "centre" || text == "top-left") {
+    out = text == "centre" ? LetterboxAnchor::centre : LetterboxAnchor::top_left;
+    return Status{};
+  }
+  try {
+    return Status::failure(Errc::bad_argument, "%s: '%s' is not centre or top-left", what,
+                           detail::shown(text).c_str());
+  } catch (const std::bad_alloc&) {
+    return Status::failure(Errc::bad_argument, "%s: unknown anchor", what);
+  }
+}
+
+/// The mapping `facepost detect` runs with: --letterbox (integer: Letterbox::fit(...).mapping(),
+/// exact: ImageMapping::letterbox_fit) or --resize, then --clip. Fails as the library does on
+/// sizes it refuses.
+inline Status detect_mapping(const DetectOptions& o, ImageMapping& out) noexcept {
+  ImageMapping m = ImageMapping::resize(o.resize);
+  if (o.letterbox) {
+    const InputSize& a = o.original;
+    if (o.fit == LetterboxFit::integer) {
+      Letterbox lb;
+      Status s = Letterbox::try_fit(a.width, a.height, o.input.width, o.input.height, o.anchor, lb);
+      if (!s.ok()) return s;
+      m = lb.mapping();
+    } else {
+      Status s = validate_letterbox_sizes(a.width, a.height, o.input.width, o.input.height);
+      if (!s.ok()) return s;
+      m = ImageMapping::letterbox_fit(a.width, a.height, o.input.width, o.input.height, o.anchor);
+    }
+  }
+  if (o.clip) m.clip_to(float(o.clip_size.width), float(o.clip_size.height));
+  Status s = validate_mapping(m);
+  if (s.ok()) out = m;
+  return s;
+}
+
 /// The anchor configuration of a named preset (see preset_names()).
 inline Status preset_anchors(const std::string& name, AnchorConfig& out) noexcept {
   try {
@@ -361,12 +424,13 @@ inline Status parse_detect_args(const std::vector<std::string>& args, DetectOpti
   try {
     out = DetectOptions{};
     enum Option : std::size_t {
-      kLoc, kConf, kLandms, kInputSize, kResize, kPreset, kMinSizes, kSteps, kVariance,
-      kThreshold, kNms, kIou, kTopK, kKeepTopK, kOut, kRepeat, kNumOptions
+      kLoc, kConf, kLandms, kInputSize, kResize, kLetterbox, kFit, kLetterboxAnchor, kClip, kPreset, kMinSizes,
+      kSteps, kVariance, kThreshold, kNms, kIou, kTopK, kKeepTopK, kOut, kRepeat, kNumOptions
     };
     static const char* const kNames[kNumOptions] = {
-        "--loc", "--conf", "--landms", "--input-size", "--resize", "--preset", "--min-sizes", "--steps", "--variance",
-        "--threshold", "--nms", "--iou", "--top-k", "--keep-top-k", "--out", "--repeat"};
+        "--loc", "--conf", "--landms", "--input-size", "--resize", "--letterbox", "--fit", "--letterbox-anchor",
+        "--clip", "--preset", "--min-sizes", "--steps", "--variance", "--threshold", "--nms", "--iou", "--top-k",
+        "--keep-top-k", "--out", "--repeat"};
     std::string value_of[kNumOptions];
     bool has[kNumOptions] = {};
     bool logits = false;
@@ -425,6 +489,30 @@ inline Status parse_detect_args(const std::vector<std::string>& args, DetectOpti
       if (!(out.resize > 0.f))
         return Status::failure(Errc::bad_mapping, "--resize: %g must be positive", double(out.resize));
     }
+
+    // The mapping: --resize or --letterbox WxH (with --fit, --letterbox-anchor), then --clip WxH.
+    if (has[kResize] && has[kLetterbox])
+      return Status::failure(Errc::bad_argument, "give either --resize or --letterbox, not both");
+    for (Option needs_letterbox : {kFit, kLetterboxAnchor})
+      if (has[needs_letterbox] && !has[kLetterbox])
+        return Status::failure(Errc::bad_argument, "%s needs --letterbox WxH (the original image size)",
+                               kNames[needs_letterbox]);
+    if (has[kLetterbox]) {
+      s = parse_input_size(value_of[kLetterbox], "--letterbox", out.original);
+      if (s.ok() && has[kFit]) s = parse_letterbox_fit(value_of[kFit], "--fit", out.fit);
+      if (s.ok() && has[kLetterboxAnchor])
+        s = parse_letterbox_anchor(value_of[kLetterboxAnchor], "--letterbox-anchor", out.anchor);
+      if (!s.ok()) return s;
+      out.letterbox = true;
+    }
+    if (has[kClip]) {
+      s = parse_input_size(value_of[kClip], "--clip", out.clip_size);
+      if (!s.ok()) return s;
+      out.clip = true;
+    }
+    ImageMapping mapping;
+    s = detect_mapping(out, mapping);
+    if (!s.ok()) return s;
 
     // Anchors: a preset, or explicit levels; never both.
     if (has[kPreset] && (has[kMinSizes] || has[kSteps]))

@@ -44,6 +44,8 @@ struct Defaults {
   Defaults() { (void)facepost::cli::preset_anchors(options.anchors_name, anchors); }
   const facepost::Params& params() const { return options.params; }
   std::string iou() const { return params().iou == facepost::IouConvention::legacy_pixel ? "legacy" : "continuous"; }
+  std::string fit() const { return options.fit == facepost::cli::LetterboxFit::integer ? "integer" : "exact"; }
+  std::string anchor() const { return options.anchor == facepost::LetterboxAnchor::centre ? "centre" : "top-left"; }
 };
 
 std::string usage() {
@@ -62,6 +64,19 @@ std::string usage() {
       "  --input-size WxH                network input size (width x height) the priors are built for\n"
       "  --resize R                      input = original image x R; outputs are divided by R (default ";
   u += shortest(d.options.resize) + ")\n";
+  u += "  --letterbox WxH                 instead of --resize: the input holds an original image of WxH\n"
+       "                                  letterboxed (one scale that fits, the rest padded)\n"
+       "  --fit integer|exact             how: integer = resized to round(W*s) x round(H*s), ties to even\n"
+       "                                  (YOLOv5's int(round())), integer padding: cv::resize pipelines;\n"
+       "                                  exact = scale s, fractional padding: an affine warp (MediaPipe)\n"
+       "                                  (default " + d.fit() + ")\n"
+       "  --letterbox-anchor centre|top-left\n"
+       "                                  centre: padding split, the odd pixel right/bottom (YOLOv5);\n"
+       "                                  top-left: image at (0,0), padding right/bottom (as SCRFD)\n"
+       "                                  (default " +
+       d.anchor() + ")\n"
+       "  --clip WxH                      clamp boxes and landmarks to [0,W]x[0,H] after NMS (the original\n"
+       "                                  image size; with --letterbox the same WxH)\n";
   u += "  --preset NAME                   ";
   const std::vector<std::string>& names = facepost::cli::preset_names();
   for (std::size_t i = 0; i < names.size(); ++i) {
@@ -84,7 +99,8 @@ std::string usage() {
   u += "  --keep-top-k K                  keep the first K detections after NMS (default " +
        std::to_string(p.keep_top_k) + "; 0 = no limit)\n";
   u += "  --out F.npy                     write the detections as float32 [K,15]:\n"
-       "                                  x1 y1 x2 y2 score lx0 ly0 ... lx4 ly4 (original-image pixels)\n"
+       "                                  x1 y1 x2 y2 score lx0 ly0 ... lx4 ly4 (original-image pixels; NMS\n"
+       "                                  runs in them too, after the mapping, as the reference detect.py)\n"
        "  --repeat N                      time N runs of the post-processing (default " +
        std::to_string(d.options.repeat) + ")\n";
   u += "  prints one JSON line: {\"priors\":N,\"candidates\":N,\"detections\":N,\"median_us\":X,\"min_us\":X}\n"
@@ -100,7 +116,8 @@ std::string defaults_json() {
   const Defaults d;
   const facepost::Params& p = d.params();
   return "{\"preset\":\"" + d.options.anchors_name + "\",\"variance\":[" + shortest(d.anchors.variance.center) + "," +
-         shortest(d.anchors.variance.size) + "],\"resize\":" + shortest(d.options.resize) +
+         shortest(d.anchors.variance.size) + "],\"resize\":" + shortest(d.options.resize) + ",\"fit\":\"" +
+         d.fit() + "\",\"letterbox-anchor\":\"" + d.anchor() + "\"" +
          ",\"threshold\":" + shortest(p.score_threshold) + ",\"logits\":" +
          (p.score_format == facepost::ScoreFormat::logits ? "true" : "false") + ",\"nms\":" +
          shortest(p.nms_threshold) + ",\"iou\":\"" + d.iou() + "\",\"top-k\":" + std::to_string(p.top_k) +
@@ -176,7 +193,9 @@ int run_detect(const std::vector<std::string>& args) {
                                std::to_string(opt.input.width) + "x" + std::to_string(opt.input.height) + "]");
 
   facepost::Postprocessor postprocessor(opt.anchors, opt.params);
-  const facepost::ImageMapping mapping = facepost::ImageMapping::resize(opt.resize);
+  facepost::ImageMapping mapping;  // --resize or --letterbox, then --clip; valid (checked by the parser)
+  s = facepost::cli::detect_mapping(opt, mapping);
+  if (!s.ok()) return fail(kExitUsage, s.message());
   facepost::Detections detections;
   std::vector<double> times_us;
   times_us.reserve(opt.repeat);

@@ -67,6 +67,16 @@ def params_kwargs(meta, set_name):
                 top_k=g["top_k"], keep_top_k=g["keep_top_k"])
 
 
+def cli():
+    """The facepost command-line tool: $FACEPOST_CLI (ctest and CI set it), else build/tools/facepost."""
+    import pytest
+
+    path = os.environ.get("FACEPOST_CLI") or str(ROOT / "build" / "tools" / "facepost")
+    if not os.access(path, os.X_OK):
+        pytest.skip(f"the facepost CLI is not built ({path}); set FACEPOST_CLI")
+    return path
+
+
 def input_size(meta):
     """The network input as facepost takes it: (width, height)."""
     return (meta["input_width"], meta["input_height"])
@@ -80,18 +90,19 @@ def assert_matches_golden(got, want, tol=1e-3):
 
 
 def letterbox(image, size):
-    """Fits a BGR image into size x size with one scale, pads with the mean colour, and returns
-    the float32 NCHW blob minus the mean plus facepost's letterbox=(sx, sy, px, py) for exactly
-    this pre-processing (rounded scaled size, integer left/top padding)."""
+    """Fits a BGR image into size x size as facepost.letterbox says (integer fit, centred: the
+    resized size rounded as YOLOv5 rounds it, integer padding), pads with the mean colour, and
+    returns the float32 NCHW blob minus the mean plus the Letterbox (the letterbox= argument)."""
     import cv2
+
+    import facepost
 
     mean = np.array([104, 117, 123], dtype=np.float32)
     h, w = image.shape[:2]
-    s = min(size / w, size / h)
-    nw, nh = min(size, round(w * s)), min(size, round(h * s))
-    px, py = (size - nw) // 2, (size - nh) // 2
+    lb = facepost.letterbox((w, h), (size, size))
+    (nw, nh), (px, py, _, _) = lb.resized_size, lb.pad
     canvas = np.empty((size, size, 3), np.float32)
     canvas[:] = mean
     canvas[py:py + nh, px:px + nw] = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_LINEAR)
     blob = (canvas - mean).transpose(2, 0, 1)[None].copy()
-    return blob, (nw / w, nh / h, float(px), float(py))
+    return blob, lb

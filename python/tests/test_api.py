@@ -2,7 +2,6 @@
 None both meaning no limit, (width, height) sizes, the kernels in use, and the typed package."""
 import inspect
 import json
-import os
 import pathlib
 import platform
 import re
@@ -13,18 +12,10 @@ import pytest
 
 import facepost
 from facepost import _core
-from conftest import ROOT, assert_matches_golden, fixture, golden, input_size, params_kwargs
+from conftest import ROOT, assert_matches_golden, cli, fixture, golden, input_size, params_kwargs
 from retinaface_reference import prior_box
 
 DOCS = ROOT / "docs" / "python.md"
-
-
-def cli():
-    """The facepost command-line tool: $FACEPOST_CLI (ctest and CI set it), else build/tools/facepost."""
-    path = os.environ.get("FACEPOST_CLI") or str(ROOT / "build" / "tools" / "facepost")
-    if not os.access(path, os.X_OK):
-        pytest.skip(f"the facepost CLI is not built ({path}); set FACEPOST_CLI")
-    return path
 
 
 def signature_defaults(fn):

@@ -178,6 +178,40 @@ def test_the_extension_checks_again():
         core.run(heads["loc"], heads["conf"], heads["landms"], 0, 64, 1.0, 1.0, 0.0, 0.0, False, 0.0, 0.0)
     with pytest.raises(ValueError, match=r"^mapping scale \(0, 1\) must be finite and positive"):
         core.run(heads["loc"], heads["conf"], heads["landms"], 640, 359, 0.0, 1.0, 0.0, 0.0, False, 0.0, 0.0)
+    with pytest.raises(ValueError, match=r"^letterbox original size 0x512: width and height must be positive"):
+        _core.letterbox(0, 512, 640, 640, "integer", "centre")
+    with pytest.raises(ValueError, match=r"^letterbox input size 640x0: width and height must be positive"):
+        _core.letterbox(512, 512, 640, 0, "exact", "centre")
+    with pytest.raises(ValueError, match=r"^letterbox original size 0x512: width and height must be positive"):
+        _core.letterbox_fit(0, 512, 640, 640)
+    with pytest.raises(ValueError, match=r"^fit must be 'integer' or 'exact', got 'round'"):
+        _core.letterbox(512, 512, 640, 640, "round", "centre")
+    with pytest.raises(ValueError, match=r"^anchor must be 'centre' or 'top_left', got 'top-left'"):
+        _core.letterbox(512, 512, 640, 640, "integer", "top-left")
+
+
+LETTERBOX = {
+    "original_size_zero": (dict(original_size=(0, 512)), ValueError,
+                           r"^original_size \(0, 512\): width and height must be positive"),
+    "original_size_one_value": (dict(original_size=(512,)), ValueError,
+                                r"^original_size must be \(width, height\), got 1 values"),
+    "original_size_float": (dict(original_size=(512.0, 512)), TypeError, r"^original_size width must be an integer"),
+    "input_size_huge": (dict(input_size=(640, 2 ** 21)), ValueError,
+                        r"^input_size \(640, 2097152\): each side must be at most 1048576"),
+    "fit_unknown": (dict(fit="round"), ValueError, r"^fit must be 'integer' or 'exact', got 'round'"),
+    "fit_not_a_string": (dict(fit=1), TypeError, r"^fit must be 'integer' or 'exact', got 1 \(int\)"),
+    "anchor_cli_spelling": (dict(anchor="top-left"), ValueError,
+                            r"^anchor must be 'centre' or 'top_left', got 'top-left'"),
+    "anchor_center": (dict(anchor="center"), ValueError, r"^anchor must be 'centre' or 'top_left', got 'center'"),
+    "anchor_none": (dict(anchor=None), TypeError, r"^anchor must be 'centre' or 'top_left', got None \(NoneType\)"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(LETTERBOX))
+def test_letterbox_bad_argument(case):
+    change, error, message = LETTERBOX[case]
+    with pytest.raises(error, match=message):
+        facepost.letterbox(**{"original_size": (1920, 1080), "input_size": (640, 640), **change})
 
 
 @pytest.mark.parametrize("case", ["conf_one_row_short", "loc_float64", "loc_batch_of_two"])

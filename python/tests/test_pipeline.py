@@ -27,10 +27,10 @@ def detector():
     net = cv2.dnn.readNet(str(MODEL))
 
     def detect(image):
-        blob, mapping = letterbox(image, 640)
+        blob, lb = letterbox(image, 640)
         net.setInput(blob)
         loc, conf, landms = net.forward(["loc", "conf", "landms"])
-        return (loc, conf, landms), mapping
+        return (loc, conf, landms), lb
 
     return cv2, detect
 
@@ -52,15 +52,15 @@ def assert_one_face_at(dets, box, tol):
 def test_cv2_dnn_outputs_on_the_bundled_photo(detector):
     cv2, detect = detector
     image = cv2.imread(str(PHOTO))
-    outputs, mapping = detect(image)
+    outputs, lb = detect(image)
     for out, cols in zip(outputs, (4, 2, 10)):
         assert out.shape == (1, 16800, cols) and out.dtype == np.float32
-    dets = facepost.postprocess(*outputs, (640, 640), preset="retinaface_mnet", letterbox=mapping,
+    dets = facepost.postprocess(*outputs, (640, 640), preset="retinaface_mnet", letterbox=lb,
                                 top_k=5000, keep_top_k=750)
     assert_one_face_at(dets, EXPECTED_FACE, tol=3)
     # The square photo is only scaled (no padding), so the reference's `resize` describes it too.
-    assert mapping[2:] == (0.0, 0.0) and mapping[0] == mapping[1]
-    reference = reference_postprocess(*outputs, (640, 640), mapping[0])
+    assert lb.pad == (0, 0, 0, 0) and lb.mapping[2:] == (0.0, 0.0) and lb.mapping[0] == lb.mapping[1]
+    reference = reference_postprocess(*outputs, (640, 640), lb.mapping[0])
     assert_matches_golden(dets, reference)
 
 
@@ -71,15 +71,16 @@ def test_cv2_dnn_on_a_padded_non_square_photo(detector):
     photo = cv2.imread(str(PHOTO))
     canvas = np.full((600, 900, 3), 90, np.uint8)
     canvas[40:40 + photo.shape[0], 300:300 + photo.shape[1]] = photo
-    outputs, mapping = detect(canvas)
-    sx, sy, px, py = mapping
+    outputs, lb = detect(canvas)
+    assert lb.original_size == (900, 600)
+    sx, sy, px, py = lb.mapping
     assert px == 0 and py > 0
-    dets = facepost.postprocess(*outputs, (640, 640), preset="retinaface_mnet", letterbox=mapping,
-                                clip_to=(900, 600), top_k=None, keep_top_k=None)
+    dets = facepost.postprocess(*outputs, (640, 640), preset="retinaface_mnet", letterbox=lb,
+                                clip_to=lb.original_size, top_k=None, keep_top_k=None)
     x1, y1, x2, y2 = EXPECTED_FACE
     # The face is seen at 0.71x the size it has in the photo: allow a few more pixels.
     assert_one_face_at(dets, (x1 + 300, y1 + 40, x2 + 300, y2 + 40), tol=6)
-    assert_matches_golden(dets, letterboxed_reference(*outputs, mapping, clip_to=(900, 600)))
+    assert_matches_golden(dets, letterboxed_reference(*outputs, lb.mapping, clip_to=(900, 600)))
 
 
 def letterboxed_reference(loc, conf, landms, mapping, clip_to, threshold=0.02, nms_threshold=0.4):

@@ -220,6 +220,86 @@ TEST_CASE("parse: detect defaults are the reference detect.py", "[cli][parse]") 
   }
   CHECK(o.anchors.variance.center == 0.1f);
   CHECK(o.anchors.variance.size == 0.2f);
+  CHECK_FALSE(o.letterbox);
+  CHECK(o.fit == LetterboxFit::integer);
+  CHECK(o.anchor == LetterboxAnchor::centre);
+  CHECK_FALSE(o.clip);
+  ImageMapping m;
+  REQUIRE(detect_mapping(o, m).ok());
+  CHECK((m.scale_x == 1.f && m.scale_y == 1.f && m.pad_x == 0.f && m.pad_y == 0.f && !m.clip));
+}
+
+TEST_CASE("parse: --letterbox, --fit, --letterbox-anchor and --clip", "[cli][parse][letterbox]") {
+  DetectOptions o;
+  // 1920x1080 into the 640x480 input: resized 640x360 (integer), pads (0, 60).
+  REQUIRE(parse_detect_args(with(required_args(), {"--letterbox", "1920x1080"}), o).ok());
+  CHECK(o.letterbox);
+  CHECK(o.original == InputSize{1920, 1080});
+  CHECK(o.fit == LetterboxFit::integer);
+  CHECK(o.anchor == LetterboxAnchor::centre);
+  ImageMapping m;
+  REQUIRE(detect_mapping(o, m).ok());
+  const ImageMapping want = Letterbox::fit(1920, 1080, 640, 480).mapping();
+  CHECK((m.scale_x == want.scale_x && m.scale_y == want.scale_y && m.pad_x == 0.f && m.pad_y == 60.f && !m.clip));
+
+  REQUIRE(parse_detect_args(with(required_args(), {"--letterbox=1000x999", "--fit", "exact", "--letterbox-anchor",
+                                                   "top-left", "--clip", "1000x999"}),
+                            o)
+              .ok());
+  CHECK(o.fit == LetterboxFit::exact);
+  CHECK(o.anchor == LetterboxAnchor::top_left);
+  CHECK(o.clip);
+  CHECK(o.clip_size == InputSize{1000, 999});
+  REQUIRE(detect_mapping(o, m).ok());
+  const ImageMapping exact = ImageMapping::letterbox_fit(1000, 999, 640, 480, LetterboxAnchor::top_left);
+  CHECK((m.scale_x == exact.scale_x && m.scale_y == exact.scale_x && m.pad_x == 0.f && m.pad_y == 0.f));
+  CHECK((m.clip && m.image_width == 1000.f && m.image_height == 999.f));
+
+  REQUIRE(parse_detect_args(with(required_args(), {"--letterbox", "333x999", "--fit=integer",
+                                                   "--letterbox-anchor=centre"}),
+                            o)
+              .ok());
+  REQUIRE(detect_mapping(o, m).ok());
+  const Letterbox lb = Letterbox::fit(333, 999, 640, 480);  // resized 160x480, pads (240, 0)
+  CHECK((lb.resized_width == 160 && lb.resized_height == 480 && lb.pad_left == 240));
+  CHECK((m.scale_x == lb.mapping().scale_x && m.scale_y == lb.mapping().scale_y && m.pad_x == 240.f));
+
+  // --clip works with --resize (and alone) too.
+  REQUIRE(parse_detect_args(with(required_args(), {"--resize", "0.5", "--clip", "1280x960"}), o).ok());
+  REQUIRE(detect_mapping(o, m).ok());
+  CHECK((m.scale_x == 0.5f && m.clip && m.image_width == 1280.f && m.image_height == 960.f));
+
+  struct Bad {
+    std::vector<std::string> extra;
+    const char* says;
+  };
+  const std::vector<Bad> cases = {
+      {{"--resize", "0.5", "--letterbox", "1920x1080"}, "give either --resize or --letterbox, not both"},
+      {{"--fit", "exact"}, "--fit needs --letterbox WxH (the original image size)"},
+      {{"--letterbox-anchor", "top-left"}, "--letterbox-anchor needs --letterbox WxH"},
+      {{"--letterbox", "1920x1080", "--fit", "round"}, "--fit: 'round' is not integer or exact"},
+      {{"--letterbox", "1920x1080", "--fit", ""}, "--fit: '' is not integer or exact"},
+      {{"--letterbox", "1920x1080", "--letterbox-anchor", "center"}, "--letterbox-anchor: 'center' is not centre or top-left"},
+      {{"--letterbox", "1920x1080", "--letterbox-anchor", "top_left"}, "is not centre or top-left"},
+      {{"--letterbox", "0x1080"}, "--letterbox: '0x1080': width and height must be positive"},
+      {{"--letterbox", "1920"}, "--letterbox: '1920' is not WIDTHxHEIGHT"},
+      {{"--letterbox", "1920x1080", "--letterbox", "1x1"}, "option --letterbox given twice"},
+      {{"--letterbox"}, "option --letterbox needs a value"},
+      {{"--clip", "0x5"}, "--clip: '0x5': width and height must be positive"},
+      {{"--clip", "-5x5"}, "negative"},
+      {{"--clip"}, "option --clip needs a value"},
+  };
+  for (const Bad& b : cases) {
+    const Status s = parse_detect_args(with(required_args(), b.extra), o);
+    INFO(b.says << " / got: " << s.message());
+    CHECK_FALSE(s.ok());
+    CHECK(std::string(s.message()).find(b.says) != std::string::npos);
+  }
+  CHECK(parse_letterbox_fit("exact", "f", o.fit).ok());
+  CHECK(o.fit == LetterboxFit::exact);
+  CHECK(parse_letterbox_anchor("top-left", "a", o.anchor).ok());
+  CHECK(o.anchor == LetterboxAnchor::top_left);
+  CHECK_FALSE(parse_letterbox_anchor("Centre", "a", o.anchor).ok());
 }
 
 TEST_CASE("parse: every detect option is applied", "[cli][parse]") {
@@ -318,6 +398,8 @@ TEST_CASE("parse: random argument lists give a Status and, when accepted, valid 
   const std::vector<std::string> tokens = {
       "--loc", "--conf", "--landms", "--input-size", "--resize", "--preset", "--min-sizes", "--steps", "--variance",
       "--threshold", "--nms", "--iou", "--top-k", "--keep-top-k", "--logits", "--out", "--repeat", "--help=",
+      "--letterbox", "--fit", "--letterbox-anchor", "--clip", "integer", "exact", "centre", "top-left",
+      "1920x1080", "--letterbox=1x1048576", "--clip=7x3",
       "a.npy", "640x480", "0x0", "1048576x1048576", "1e999", "-1", "0", "1", "0.5", "nan", "inf", "", "legacy",
       "continuous", "16,32;64,128", "8,16", "8,16,32", ";", ",", "0.1,0.2", "retinaface-mnet", "fd1m-slim",
       "99999999999999999999", "--threshold=0.3", "--top-k=-0", std::string(300, 'x'), "\n", "--steps=0"};
@@ -343,6 +425,10 @@ TEST_CASE("parse: random argument lists give a Status and, when accepted, valid 
     CHECK(validate_anchors(o.anchors).ok());
     CHECK(validate_input_size(o.input).ok());
     CHECK(validate_mapping(ImageMapping::resize(o.resize)).ok());
+    ImageMapping m;
+    CHECK(detect_mapping(o, m).ok());
+    CHECK(validate_mapping(m).ok());
+    CHECK((!o.letterbox || o.resize == 1.f));
     CHECK(o.repeat >= 1);
     CHECK(o.repeat <= kMaxRepeat);
     CHECK_FALSE(o.loc_path.empty());

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -244,6 +245,57 @@ TEST_CASE("[1,N,C], big-endian, Fortran-order and version-2 files give identical
   }
 }
 
+TEST_CASE("options --letterbox, --fit, --letterbox-anchor and --clip map as the library does", "[cli][letterbox]") {
+  // crowd_mnet_native's heads (1024x624 input) read as a 1280x1000 original letterboxed into
+  // them: the CLI's rows are those of a Postprocessor run with the same mapping, byte for byte.
+  TempDir dir;
+  const fixtures::Fixture fx = fixtures::all()[0];
+  REQUIRE(size_text(fx.input) == "1024x624");
+  const fixtures::Heads heads(fx.name);
+  facepost::Postprocessor post(fx.anchors);
+  const std::vector<std::string> files = {"detect",
+                                          "--loc",        fixtures::path(fx.name, "loc.npy"),
+                                          "--conf",       fixtures::path(fx.name, "conf.npy"),
+                                          "--landms",     fixtures::path(fx.name, "landms.npy"),
+                                          "--input-size", "1024x624"};
+  const facepost::Letterbox lb = facepost::Letterbox::fit(1280, 1000, 1024, 624);
+  REQUIRE((lb.resized_width == 799 && lb.resized_height == 624 && lb.pad_left == 112 && lb.pad_top == 0));
+  struct Case {
+    std::vector<std::string> extra;
+    facepost::ImageMapping mapping;
+  };
+  const facepost::LetterboxAnchor tl = facepost::LetterboxAnchor::top_left;
+  const std::vector<Case> cases = {
+      {{"--letterbox", "1280x1000"}, lb.mapping()},
+      {{"--letterbox", "1280x1000", "--fit", "integer", "--letterbox-anchor", "centre"}, lb.mapping()},
+      {{"--letterbox", "1280x1000", "--clip", "1280x1000"}, lb.mapping().clip_to(1280.f, 1000.f)},
+      {{"--letterbox", "1280x1000", "--letterbox-anchor", "top-left"},
+       facepost::Letterbox::fit(1280, 1000, 1024, 624, tl).mapping()},
+      {{"--letterbox", "1280x1000", "--fit", "exact"}, facepost::ImageMapping::letterbox_fit(1280, 1000, 1024, 624)},
+      {{"--letterbox", "1280x1000", "--fit", "exact", "--letterbox-anchor", "top-left", "--clip", "1280x1000"},
+       facepost::ImageMapping::letterbox_fit(1280, 1000, 1024, 624, tl).clip_to(1280.f, 1000.f)},
+      {{"--resize", "0.64", "--clip", "1600x975"}, facepost::ImageMapping::resize(0.64f).clip_to(1600.f, 975.f)},
+  };
+  for (const Case& c : cases) {
+    std::string joined;
+    for (const std::string& a : c.extra) joined += " " + a;
+    INFO(joined);
+    const std::string out = dir.file("letterbox.npy");
+    const cli_test::Summary s = expect_success(concat(concat(files, c.extra), {"--out", out}), dir);
+    const facepost::Detections d = post.run(heads.view(), fx.input, c.mapping);
+    CHECK(s.detections == d.size());
+    const facepost::io::NpyArray got = read_array(out);
+    REQUIRE(got.shape == std::vector<std::int64_t>{std::int64_t(d.size()), 15});
+    CHECK(std::memcmp(got.data.data(), d.data(), d.size() * 15 * sizeof(float)) == 0);
+    if (c.mapping.clip) {
+      bool inside = true;
+      for (std::size_t i = 0; i < d.size(); ++i)
+        for (int k : {0, 2, 5, 7, 9, 11, 13}) inside = inside && got.data[15 * i + k] >= 0.f && got.data[15 * i + k] <= c.mapping.image_width;
+      CHECK(inside);
+    }
+  }
+}
+
 TEST_CASE("option --repeat times many runs with the same result", "[cli]") {
   TempDir dir;
   const fixtures::Fixture fx = fixtures::all()[0];
@@ -467,6 +519,8 @@ TEST_CASE("defaults prints the Params defaults and --help shows the same values"
   CHECK(std::stoull(json_value(r.out, "keep-top-k")) == p.keep_top_k);
   CHECK(json_value(r.out, "logits") == (p.score_format == facepost::ScoreFormat::logits ? "true" : "false"));
   CHECK(std::stof(json_value(r.out, "resize")) == d.resize);
+  CHECK(json_value(r.out, "fit") == (d.fit == facepost::cli::LetterboxFit::integer ? "integer" : "exact"));
+  CHECK(json_value(r.out, "letterbox-anchor") == (d.anchor == facepost::LetterboxAnchor::centre ? "centre" : "top-left"));
   const std::string variance = json_value(r.out, "variance");
   REQUIRE(variance.size() > 2);
   const std::size_t comma = variance.find(',');
@@ -537,6 +591,14 @@ TEST_CASE("bad options are refused with one stderr line", "[cli][errors]") {
       {{"--resize", "0"}, "--resize: 0 must be positive"},
       {{"--resize", "-2"}, "must be positive"},
       {{"--resize", "nan"}, "not a number"},
+      {{"--resize", "0.5", "--letterbox", "1280x1000"}, "give either --resize or --letterbox, not both"},
+      {{"--fit", "exact"}, "--fit needs --letterbox WxH (the original image size)"},
+      {{"--letterbox-anchor", "top-left"}, "--letterbox-anchor needs --letterbox"},
+      {{"--letterbox", "1280x1000", "--fit", "round"}, "--fit: 'round' is not integer or exact"},
+      {{"--letterbox", "1280x1000", "--letterbox-anchor", "middle"}, "--letterbox-anchor: 'middle' is not centre or top-left"},
+      {{"--letterbox", "1280x0"}, "--letterbox: '1280x0': width and height must be positive"},
+      {{"--clip", "0x1000"}, "--clip: '0x1000': width and height must be positive"},
+      {{"--clip", "1280"}, "--clip: '1280' is not WIDTHxHEIGHT"},
       {{"--variance", "0.1"}, "--variance: '0.1' must be two numbers"},
       {{"--variance", "0,0.2"}, "both variances must be positive"},
       {{"--variance", "a,b"}, "not a number"},
@@ -675,6 +737,9 @@ TEST_CASE("exit codes: 2 for usage errors, 1 for data errors", "[cli][errors]") 
       {concat(base, {"--input-size", "0x624"}), 2},
       {concat(base, {"--input-size", "1024x624", "--frobnicate"}), 2},
       {concat(base, {"--input-size", "1024x624", "--preset", "yolo"}), 2},
+      {concat(base, {"--input-size", "1024x624", "--resize", "0.5", "--letterbox", "1280x1000"}), 2},
+      {concat(base, {"--input-size", "1024x624", "--fit", "exact"}), 2},
+      {concat(base, {"--input-size", "1024x624", "--clip", "0x0"}), 2},
       {{"detect", "--loc", loc, "--conf", conf, "--input-size", "1024x624"}, 2},
       {{"frobnicate"}, 2},
       {concat(base, {"--input-size", "1024x640"}), 1},  // prior count mismatch

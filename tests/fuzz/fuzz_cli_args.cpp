@@ -5,8 +5,8 @@
 //  - no parser throws (they are noexcept: an escaping exception aborts) or has undefined
 //    behaviour; a failure carries a code and a message of printable ASCII on one line (the tool
 //    prints it as its one stderr line);
-//  - accepted detect options are complete and valid (anchors, parameters, input size, resize,
-//    repeat, paths) and survive a round trip: printing them back as arguments and parsing again
+//  - accepted detect options are complete and valid (anchors, parameters, input size, resize or
+//    letterbox, clip, the mapping they give, repeat, paths) and survive a round trip: printing them back as arguments and parsing again
 //    gives the same options, bit for bit;
 //  - each single-value parser (numbers, thresholds, counts, WxH, steps, min sizes, variance, IoU
 //    convention, presets) accepts only values in its documented range, and what it accepts
@@ -73,7 +73,15 @@ bool same_anchors(const facepost::AnchorConfig& a, const facepost::AnchorConfig&
 std::vector<std::string> as_arguments(const cli::DetectOptions& o) {
   std::vector<std::string> a = {"--loc", o.loc_path, "--conf", o.conf_path, "--landms", o.landms_path};
   a.push_back("--input-size=" + std::to_string(o.input.width) + "x" + std::to_string(o.input.height));
-  a.push_back("--resize=" + print_float(o.resize));
+  const auto size = [](facepost::InputSize in) { return std::to_string(in.width) + "x" + std::to_string(in.height); };
+  if (o.letterbox) {
+    a.insert(a.end(), {"--letterbox", size(o.original), "--fit",
+                       o.fit == cli::LetterboxFit::integer ? "integer" : "exact", "--letterbox-anchor",
+                       o.anchor == facepost::LetterboxAnchor::centre ? "centre" : "top-left"});
+  } else {
+    a.push_back("--resize=" + print_float(o.resize));
+  }
+  if (o.clip) a.insert(a.end(), {"--clip", size(o.clip_size)});
   if (o.anchors_name == "custom") {
     std::string min_sizes;
     std::vector<int> steps;
@@ -104,6 +112,13 @@ void check_detect(const std::vector<std::string>& args) {
   FUZZ_CHECK(facepost::validate_input_size(o.input).ok(), "accepted input %dx%d", o.input.width, o.input.height);
   FUZZ_CHECK(std::isfinite(o.resize) && o.resize > 0.f, "accepted resize %g", double(o.resize));
   FUZZ_CHECK(facepost::validate_mapping(facepost::ImageMapping::resize(o.resize)).ok(), "resize mapping refused");
+  facepost::ImageMapping mapping;
+  FUZZ_CHECK(cli::detect_mapping(o, mapping).ok() && facepost::validate_mapping(mapping).ok(),
+             "accepted options give an invalid mapping");
+  FUZZ_CHECK(!o.letterbox || (o.resize == 1.f && facepost::validate_input_size(o.original).ok()),
+             "accepted --letterbox %dx%d with resize %g", o.original.width, o.original.height, double(o.resize));
+  FUZZ_CHECK(!o.clip || facepost::validate_input_size(o.clip_size).ok(), "accepted --clip %dx%d", o.clip_size.width,
+             o.clip_size.height);
   FUZZ_CHECK(facepost::validate_anchors(o.anchors).ok(), "accepted anchors are invalid");
   FUZZ_CHECK(facepost::validate_params(o.params).ok(), "accepted parameters are invalid");
   FUZZ_CHECK(o.repeat >= 1 && o.repeat <= cli::kMaxRepeat, "accepted repeat %zu", o.repeat);
@@ -120,6 +135,9 @@ void check_detect(const std::vector<std::string>& args) {
                  again.out_path == o.out_path,
              "paths changed in the round trip");
   FUZZ_CHECK(again.input == o.input && same_float(again.resize, o.resize), "input size or resize changed");
+  FUZZ_CHECK(again.letterbox == o.letterbox && again.original == o.original && again.fit == o.fit &&
+                 again.anchor == o.anchor && again.clip == o.clip && again.clip_size == o.clip_size,
+             "letterbox or clip changed in the round trip");
   FUZZ_CHECK(again.anchors_name == o.anchors_name && same_anchors(again.anchors, o.anchors), "anchors changed");
   const facepost::Params &p = o.params, &q = again.params;
   FUZZ_CHECK(same_float(p.score_threshold, q.score_threshold) && same_double(p.nms_threshold, q.nms_threshold) &&

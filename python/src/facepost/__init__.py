@@ -9,17 +9,19 @@ checks (``TypeError`` for a wrong type, ``ValueError`` for a wrong value, each n
 Conventions, the same as the C++ API and the ``facepost`` command-line tool:
 
 - every size is ``(width, height)``: ``input_size`` (the network input, ``cv::Size``, the CLI's
-  ``--input-size WxH``, C++'s ``InputSize``), ``clip_to``, ``letterbox_fit``'s sizes;
+  ``--input-size WxH``, C++'s ``InputSize``), ``clip_to``, :func:`letterbox`'s and
+  :func:`letterbox_fit`'s sizes;
 - ``top_k`` / ``keep_top_k``: ``0`` means no limit, and so does ``None``;
 - the defaults are C++'s ``facepost::Params{}`` (the reference ``detect.py``), read from the
   extension: see :data:`DEFAULTS`.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import numbers
 import types
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -28,8 +30,9 @@ from . import _core
 __version__: str = _core.__version__
 
 __all__ = [
-    "BACKENDS", "DEFAULTS", "DEFAULT_PRESET", "MAX_INPUT_SIDE", "PRESETS", "Postprocessor", "backend_name",
-    "count_priors", "letterbox_fit", "postprocess", "preset_anchors", "priors", "runtime_dispatch",
+    "BACKENDS", "DEFAULTS", "DEFAULT_PRESET", "Letterbox", "MAX_INPUT_SIDE", "PRESETS", "Postprocessor",
+    "backend_name", "count_priors", "letterbox", "letterbox_fit", "postprocess", "preset_anchors", "priors",
+    "runtime_dispatch",
     "FAMILY_DEFAULTS", "Scrfd", "Yolov5Face", "scrfd", "scrfd_resize", "yolov5_face",
 ]
 
@@ -53,6 +56,38 @@ MAX_INPUT_SIDE: int = _core.MAX_INPUT_SIDE
 DEFAULTS: Mapping[str, Any] = types.MappingProxyType(_core.defaults())
 
 _IOU = ("legacy", "continuous")
+_FITS = ("integer", "exact")
+_ANCHORS = ("centre", "top_left")
+
+
+@dataclasses.dataclass(frozen=True)
+class Letterbox:
+    """A letterbox computed by :func:`letterbox`: how to make the network input, and the mapping
+    back. Pass it as ``letterbox=`` to :func:`postprocess` / :meth:`Postprocessor.run` (its
+    :attr:`mapping` is used), and ``clip_to=lb.original_size`` to clamp to the original image.
+
+    Attributes:
+        original_size: ``(width, height)`` of the original image.
+        input_size: ``(width, height)`` of the network input.
+        fit: ``'integer'`` or ``'exact'``.
+        anchor: ``'centre'`` or ``'top_left'``.
+        resized_size: ``(width, height)`` to resize the original to: integers for ``'integer'``
+            (``cv2.resize(image, lb.resized_size)``); for ``'exact'`` the exact fractional size
+            (the input's side on the axis that limits the scale, ``original * input / original``
+            on the other), which an affine warp makes and ``cv2.resize`` cannot.
+        pad: ``(left, top, right, bottom)`` padding around the resized image, network pixels
+            (``cv2.copyMakeBorder(resized, top, bottom, left, right, ...)`` for ``'integer'``).
+        mapping: ``(scale_x, scale_y, pad_x, pad_y)``, the float32 values the post-processing
+            maps with: ``original = (network - pad) / scale``.
+    """
+
+    original_size: Tuple[int, int]
+    input_size: Tuple[int, int]
+    fit: str
+    anchor: str
+    resized_size: Tuple[Any, Any]
+    pad: Tuple[Any, Any, Any, Any]
+    mapping: Tuple[float, float, float, float]
 
 
 def backend_name() -> str:
@@ -180,6 +215,8 @@ def _variance(value: Any) -> Tuple[float, float]:
 
 def _mapping(resize: Any, letterbox: Any, clip_to: Any) -> Tuple[float, float, float, float, bool, float, float]:
     """(scale_x, scale_y, pad_x, pad_y, clip, clip_width, clip_height) for the extension."""
+    if isinstance(letterbox, Letterbox):
+        letterbox = letterbox.mapping
     if letterbox is not None:
         if resize is not None:
             raise ValueError("give either resize or letterbox, not both")
@@ -237,7 +274,7 @@ def postprocess(loc: np.ndarray, conf: np.ndarray, landms: np.ndarray, input_siz
                 threshold: float = DEFAULTS["threshold"], nms_threshold: float = DEFAULTS["nms_threshold"],
                 iou: str = DEFAULTS["iou"], top_k: Optional[int] = DEFAULTS["top_k"],
                 keep_top_k: Optional[int] = DEFAULTS["keep_top_k"], logits: bool = DEFAULTS["logits"],
-                letterbox: Optional[Tuple[float, float, float, float]] = None,
+                letterbox: Optional[Union[Letterbox, Tuple[float, float, float, float]]] = None,
                 clip_to: Optional[Tuple[float, float]] = None) -> np.ndarray:
     """Decodes one frame of RetinaFace-family head outputs into detections: priors, decode, score
     threshold, top_k, greedy NMS, keep_top_k - the reference ``detect.py`` block in one call.
@@ -262,13 +299,18 @@ def postprocess(loc: np.ndarray, conf: np.ndarray, landms: np.ndarray, input_siz
         top_k: best candidates entering NMS; ``0`` or ``None``: no limit.
         keep_top_k: detections kept after NMS; ``0`` or ``None``: no limit.
         logits: ``conf`` holds raw two-class logits instead of softmax probabilities.
-        letterbox: ``(scale_x, scale_y, pad_x, pad_y)``: the original was scaled, then padded
-            left/top (network pixels); excludes ``resize``. See :func:`letterbox_fit`.
-        clip_to: ``(width, height)`` of the original image: clamp boxes and landmarks to it.
+        letterbox: a :class:`Letterbox` from :func:`letterbox` (the usual way), or
+            ``(scale_x, scale_y, pad_x, pad_y)``: the original was scaled, then padded left/top
+            (network pixels); excludes ``resize``.
+        clip_to: ``(width, height)`` of the original image: clamp boxes and landmarks to it
+            (after NMS).
 
     Returns:
         A new float32 array ``[K,15]``: x1 y1 x2 y2 score, then 5 landmarks (x, y), in original-image
-        pixels, best score first.
+        pixels, best score first. The mapping is applied before NMS, so NMS compares boxes in
+        original-image pixels, as the reference ``detect.py`` (which divides by ``resize`` before
+        ``py_cpu_nms``); with ``iou='legacy'`` (+1 widths) that is not the same as NMS in network
+        pixels.
 
     Raises:
         TypeError: an argument of the wrong type (named in the message).
@@ -302,14 +344,16 @@ class Postprocessor:
                                 top_k, keep_top_k, logits)
 
     def run(self, loc: np.ndarray, conf: np.ndarray, landms: np.ndarray, input_size: Sequence[int],
-            resize: Optional[float] = None, *, letterbox: Optional[Tuple[float, float, float, float]] = None,
+            resize: Optional[float] = None, *,
+            letterbox: Optional[Union[Letterbox, Tuple[float, float, float, float]]] = None,
             clip_to: Optional[Tuple[float, float]] = None) -> np.ndarray:
         """Post-processes one frame with this object's anchors and parameters (arguments and
         result as in :func:`postprocess`). Priors are built once per input size and reused."""
         return _run(self._core, loc, conf, landms, input_size, resize, letterbox, clip_to)
 
     def __call__(self, loc: np.ndarray, conf: np.ndarray, landms: np.ndarray, input_size: Sequence[int],
-                 resize: Optional[float] = None, *, letterbox: Optional[Tuple[float, float, float, float]] = None,
+                 resize: Optional[float] = None, *,
+                 letterbox: Optional[Union[Letterbox, Tuple[float, float, float, float]]] = None,
                  clip_to: Optional[Tuple[float, float]] = None) -> np.ndarray:
         """Same as :meth:`run`."""
         return _run(self._core, loc, conf, landms, input_size, resize, letterbox, clip_to)
@@ -370,12 +414,69 @@ def priors(input_size: Sequence[int], *, preset: Optional[str] = None,
 
 def letterbox_fit(original_size: Sequence[int], input_size: Sequence[int]) -> Tuple[float, float, float, float]:
     """The ``letterbox`` argument for an original image of ``original_size = (width, height)``
-    fitted into a network input of ``input_size = (width, height)`` with one scale and centred
-    padding (``facepost::ImageMapping::letterbox_fit``). Use it only if your pre-processing pads
-    exactly that way (fractional padding included)."""
+    fitted into a network input of ``input_size = (width, height)`` with one exact scale and
+    centred fractional padding (``facepost::ImageMapping::letterbox_fit``; the pad of the axis the
+    image fills is exactly 0.0). Use it only if your pre-processing pads exactly that way (an
+    affine warp, as MediaPipe); ``letterbox(original_size, input_size, fit='exact').mapping`` is
+    the same. A ``cv2.resize`` pipeline rounds the resized size to integers: use
+    :func:`letterbox` (``fit='integer'``), or boxes are off by up to 0.75 network pixels."""
     ow, oh = _input_size(original_size, "original_size")
     iw, ih = _input_size(input_size)
     return _core.letterbox_fit(ow, oh, iw, ih)
+
+
+def _choice(value: Any, name: str, choices: Tuple[str, ...]) -> str:
+    form = " or ".join(repr(c) for c in choices)
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be {form}, got {value!r} ({_type_name(value)})")
+    if value not in choices:
+        raise ValueError(f"{name} must be {form}, got {value!r}")
+    return value
+
+
+def letterbox(original_size: Sequence[int], input_size: Sequence[int], *, fit: str = "integer",
+              anchor: str = "centre") -> Letterbox:
+    """The letterbox of an original image of ``original_size = (width, height)`` into a network
+    input of ``input_size = (width, height)``: one scale that fits, the rest padded. The same as
+    the CLI's ``--letterbox WxH --fit F --letterbox-anchor A`` (defaults there too: integer,
+    centre), and C++'s ``Letterbox::fit`` / ``ImageMapping::letterbox_fit``.
+
+    Args:
+        original_size, input_size: ``(width, height)``, each side in [1, :data:`MAX_INPUT_SIDE`].
+        fit: ``'integer'`` (what ``cv2.resize`` pipelines do, YOLOv5's ``letterbox``): r =
+            min(iw/ow, ih/oh); resized size = ``round(original * r)`` per axis with Python's
+            ``round`` (ties to even: 721 * 0.5 gives 360), at least 1; integer padding; the
+            mapping's scale per axis is resized / original, so boxes map back exactly onto the
+            image actually resized. ``'exact'``: one exact scale for both axes and fractional
+            padding (an affine warp, MediaPipe's keep_aspect_ratio): :func:`letterbox_fit`.
+        anchor: ``'centre'`` (padding split over both sides, the odd pixel right/bottom:
+            left = (input - resized) // 2, YOLOv5's ``round(dw/2 - 0.1)``) or ``'top_left'`` (the
+            image at (0, 0), all padding right and bottom, as insightface SCRFD places it).
+
+    Returns:
+        A :class:`Letterbox`: ``resized_size`` and ``pad`` to build the input with, ``mapping``
+        for the post-processing. Pass it as ``letterbox=``.
+
+    Raises:
+        TypeError: a size that is not two integers, a fit or anchor that is not a string.
+        ValueError: a side outside [1, MAX_INPUT_SIDE], an unknown fit or anchor.
+
+    Example::
+
+        lb = facepost.letterbox((w, h), (640, 640))
+        canvas = np.full((640, 640, 3), mean, np.uint8)
+        left, top, _, _ = lb.pad
+        canvas[top:top + lb.resized_size[1], left:left + lb.resized_size[0]] = cv2.resize(image, lb.resized_size)
+        ...
+        dets = facepost.postprocess(loc, conf, landms, (640, 640), letterbox=lb, clip_to=lb.original_size)
+    """
+    ow, oh = _input_size(original_size, "original_size")
+    iw, ih = _input_size(input_size)
+    fit = _choice(fit, "fit", _FITS)
+    anchor = _choice(anchor, "anchor", _ANCHORS)
+    d = _core.letterbox(ow, oh, iw, ih, fit, anchor)
+    return Letterbox(original_size=(ow, oh), input_size=(iw, ih), fit=fit, anchor=anchor,
+                     resized_size=tuple(d["resized_size"]), pad=tuple(d["pad"]), mapping=tuple(d["mapping"]))
 
 
 # The detector families (facepost/families.py), which use the checks above.
