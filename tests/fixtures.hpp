@@ -77,14 +77,16 @@ struct Heads {
 };
 
 /// Compares detections with a golden [K,15] array as the fixtures README says: same count,
-/// rows in order, rows of exactly tied scores as a set, coordinates within `tol` px, scores exact.
+/// rows in order, rows of exactly tied scores as a set, coordinates within `tol` px, scores within
+/// `score_tol` (0: exact).
 /// Returns an empty string on success, else a description of the first difference.
 inline std::string compare_with_golden(const float* got, std::size_t got_rows, const float* want,
-                                       std::size_t want_rows, float tol = 1e-3f, std::size_t cols = 15) {
+                                       std::size_t want_rows, float tol = 1e-3f, std::size_t cols = 15,
+                                       float score_tol = 0.f) {
   if (got_rows != want_rows)
     return "row count " + std::to_string(got_rows) + " != golden " + std::to_string(want_rows);
   auto row_close = [&](const float* a, const float* b) {
-    if (a[4] != b[4]) return false;
+    if (score_tol == 0.f ? a[4] != b[4] : !(std::fabs(a[4] - b[4]) <= score_tol)) return false;
     for (std::size_t c = 0; c < cols; ++c)
       if (c != 4 && !(std::fabs(a[c] - b[c]) <= tol)) return false;
     return true;

@@ -241,3 +241,23 @@ TEST_CASE("alloc: rejected input allocates nothing", "[alloc]") {
   CHECK(allocations_during([&] { s = huge.try_run(fixture.view(), {facepost::kMaxInputSide, 40000}, {}, d); }) == 0);
   CHECK(s.code() == facepost::Errc::size_overflow);
 }
+
+TEST_CASE("alloc: BlazeFace frames after the first allocate nothing", "[alloc][blazeface]") {
+  const std::string dir = "families/blazeface/back_selfie_crowd";
+  const facepost::io::NpyArray reg = fixtures::load(dir, "regressors.npy");
+  const facepost::io::NpyArray cls = fixtures::load(dir, "classificators.npy");
+  const facepost::BlazefaceHeads heads(facepost::TensorView(reg.data.data(), 896, 16),
+                                       facepost::TensorView(cls.data.data(), 896, 1));
+  facepost::BlazefacePostprocessor post(facepost::BlazefaceModel::back, {0.5f, 0.3f});
+  CHECK(allocations_during([&] { post.run(heads); }) > 0);
+  // More candidates than the first frame (threshold 0: all 896), then a rejected frame.
+  post.set_params({0.f, 0.3f});
+  CHECK(allocations_during([&] { post.run(heads); }) == 0);
+  facepost::FamilyDetections d;
+  facepost::BlazefaceHeads bad = heads;
+  bad.scores[0].rows = 895;
+  CHECK(allocations_during([&] { (void)post.try_run(bad, {}, d); }) == 0);
+  // A fresh object refusing its first frame allocates nothing either.
+  facepost::BlazefacePostprocessor fresh(facepost::BlazefaceModel::front);
+  CHECK(allocations_during([&] { (void)fresh.try_run(bad, {}, d); }) == 0);
+}

@@ -9,6 +9,7 @@
 #include "facepost/families/family.hpp"
 #include "facepost/families/scrfd.hpp"
 #include "facepost/families/yolov5_face.hpp"
+#include "facepost/families/blazeface.hpp"
 #include "facepost/filter.hpp"
 #include "facepost/iou.hpp"
 #include "facepost/isa.hpp"
