@@ -301,6 +301,21 @@ class FamilyCore {
 
 using ScrfdCore = FamilyCore<fp::ScrfdPostprocessor>;
 using Yolov5FaceCore = FamilyCore<fp::Yolov5FacePostprocessor>;
+using BlazefaceCore = FamilyCore<fp::BlazefacePostprocessor>;
+
+fp::BlazefaceModel blazeface_model(const std::string& name) {
+  if (name == "front") return fp::BlazefaceModel::front;
+  if (name == "back") return fp::BlazefaceModel::back;
+  value_error("model must be 'front' (short range, 128x128) or 'back' (full range, 256x256), got '" + name + "'");
+}
+
+py::dict blazeface_params_dict(const fp::BlazefacePostprocessor& pp) {
+  py::dict d;
+  d["model"] = pp.model() == fp::BlazefaceModel::back ? "back" : "front";
+  d["threshold"] = shortest(pp.params().threshold_for(pp.model()));
+  d["nms_threshold"] = shortest(pp.params().nms_threshold);
+  return d;
+}
 
 py::dict scrfd_params_dict(const fp::ScrfdParams& p) {
   py::dict d;
@@ -361,6 +376,33 @@ py::array_t<float> run_scrfd(ScrfdCore& core, const py::sequence& scores, const 
   return core.run([&](fp::ScrfdPostprocessor& pp, fp::FamilyDetections& d) {
     return pp.try_run(heads, input, mapping, image, d);
   });
+}
+
+/// BlazeFace: each head one array ([896,C]) or the models' two groups ([512,C], [384,C]).
+py::array_t<float> run_blazeface(BlazefaceCore& core, const py::handle& regressors, const py::handle& scores,
+                                 float scale_x, float scale_y, float pad_x, float pad_y, bool clip, float clip_width,
+                                 float clip_height) {
+  const fp::ImageMapping mapping = make_mapping(scale_x, scale_y, pad_x, pad_y, clip, clip_width, clip_height);
+  std::vector<HeldTensor> held;
+  held.reserve(4);
+  fp::BlazefaceHeads heads;
+  const auto take = [&](const py::handle& head, const char* name, fp::TensorView* views) {
+    if (py::isinstance<py::list>(head) || py::isinstance<py::tuple>(head)) {
+      const py::sequence groups = py::reinterpret_borrow<py::sequence>(head);
+      if (py::len(groups) != 2)
+        value_error(std::string(name) + ": give one [896,C] array or the two output groups ([512,C], [384,C])");
+      for (int g = 0; g < 2; ++g) {
+        held.push_back(hold_tensor(groups[py::size_t(g)], (std::string(name) + (g ? "[1]" : "[0]")).c_str()));
+        views[g] = held.back().view;
+      }
+    } else {
+      held.push_back(hold_tensor(head, name));
+      views[0] = held.back().view;
+    }
+  };
+  take(regressors, "regressors", heads.regressors);
+  take(scores, "scores", heads.scores);
+  return core.run([&](fp::BlazefacePostprocessor& pp, fp::FamilyDetections& d) { return pp.try_run(heads, mapping, d); });
 }
 
 py::array_t<float> run_yolov5_face(Yolov5FaceCore& core, const py::handle& pred, int width, int height, float scale_x,
@@ -505,6 +547,11 @@ PYBIND11_MODULE(_core, m) {
         py::dict d;
         d["scrfd"] = scrfd_params_dict(fp::ScrfdParams{});
         d["yolov5_face"] = yolov5_face_params_dict(fp::Yolov5FaceParams{});
+        py::dict blaze;
+        blaze["threshold_front"] = shortest(fp::blazeface_default_threshold(fp::BlazefaceModel::front));
+        blaze["threshold_back"] = shortest(fp::blazeface_default_threshold(fp::BlazefaceModel::back));
+        blaze["nms_threshold"] = shortest(fp::BlazefaceParams{}.nms_threshold);
+        d["blazeface"] = blaze;
         return d;
       },
       "Each detector family's default parameters (its C++ params struct), by family name.");
@@ -543,4 +590,23 @@ PYBIND11_MODULE(_core, m) {
            py::arg("pad_y"), py::arg("clip"), py::arg("clip_width"), py::arg("clip_height"))
       .def("params", [](const Yolov5FaceCore& c) { return yolov5_face_params_dict(c.post().params()); },
            "The parameters: conf_threshold, iou_threshold, max_det (0 = no limit).");
+
+  py::class_<BlazefaceCore>(m, "Blazeface", "facepost::BlazefacePostprocessor with a lock; see facepost.Blazeface.")
+      .def(py::init([](const std::string& model, py::object threshold, double nms_threshold) {
+             fp::BlazefaceParams p;
+             if (!threshold.is_none()) {
+               const double t = threshold.cast<double>();
+               check(fp::detail::check_unit_threshold(t, "threshold"));
+               p.threshold = static_cast<float>(t);
+             }
+             check(fp::detail::check_unit_threshold(nms_threshold, "nms_threshold"));
+             p.nms_threshold = static_cast<float>(nms_threshold);
+             return std::make_unique<BlazefaceCore>(fp::BlazefacePostprocessor(blazeface_model(model), p));
+           }),
+           py::arg("model"), py::arg("threshold"), py::arg("nms_threshold"))
+      .def("run", &run_blazeface, "Post-processes one frame; returns a new float32 [K,17] array.",
+           py::arg("regressors"), py::arg("scores"), py::arg("scale_x"), py::arg("scale_y"), py::arg("pad_x"),
+           py::arg("pad_y"), py::arg("clip"), py::arg("clip_width"), py::arg("clip_height"))
+      .def("params", [](const BlazefaceCore& c) { return blazeface_params_dict(c.post()); },
+           "The parameters: model, threshold (the one in force), nms_threshold.");
 }

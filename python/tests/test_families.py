@@ -138,3 +138,50 @@ def test_scrfd_resize_is_scrfd_detect_s():
     w, h, scale = facepost.scrfd_resize((meta["original_width"], meta["original_height"]),
                                         (meta["input_width"], meta["input_height"]))
     assert scale == meta["det_scale"] and w <= meta["input_width"] and h <= meta["input_height"]
+
+
+def _blaze(case):
+    folder = FAMILIES / "blazeface" / case
+    return np.load(folder / "regressors.npy"), np.load(folder / "classificators.npy"), _meta("blazeface", case)
+
+
+@pytest.mark.parametrize("case", _cases("blazeface"))
+def test_blazeface_matches_hollance(case):
+    reg, cls, meta = _blaze(case)
+    model = "back" if case.startswith("back") else "front"
+    sets = {"default": (0.75, 0.3), "threshold_0_5": (0.5, 0.3), "threshold_0_5_nms_0_5": (0.5, 0.5),
+            "hollance_back_0_65": (0.65, 0.3)}
+    compared = 0
+    for name, (t, nms) in sets.items():
+        path = FAMILIES / "blazeface" / case / f"golden_{name}.npy"
+        if not path.is_file():
+            continue
+        got = facepost.blazeface(reg, cls, model=model, threshold=t, nms_threshold=nms)
+        want = np.load(path)
+        assert got.shape == want.shape, (name, got.shape, want.shape)
+        np.testing.assert_allclose(got[:, 4], want[:, 4], rtol=0, atol=1e-6)
+        np.testing.assert_allclose(got[:, np.r_[0:4, 5:17]], want[:, np.r_[0:4, 5:17]], rtol=0, atol=1e-3)
+        compared += 1
+    assert compared >= 3
+
+
+def test_blazeface_defaults_and_groups():
+    reg, cls, _ = _blaze("back_selfie_crowd")
+    default = facepost.blazeface(reg, cls, model="back")
+    np.testing.assert_array_equal(default, facepost.blazeface(reg, cls, model="back", threshold=0.65))
+    groups = facepost.Blazeface("back")((reg[0, :512], reg[0, 512:]), (cls[0, :512], cls[0, 512:]))
+    np.testing.assert_array_equal(groups, default)
+    assert facepost.Blazeface("back").params["threshold"] == 0.65
+    assert facepost.Blazeface().params == {"model": "front", "threshold": 0.75, "nms_threshold": 0.3}
+
+
+def test_blazeface_refuses_bad_input():
+    reg, cls, _ = _blaze("front_3faces")
+    with pytest.raises(ValueError, match="model must be 'front'"):
+        facepost.blazeface(reg, cls, model="short")
+    with pytest.raises(ValueError, match="threshold must be in"):
+        facepost.blazeface(reg, cls, threshold=1.5)
+    with pytest.raises(ValueError, match="896"):
+        facepost.blazeface(reg[:, :895], cls[:, :895])
+    with pytest.raises(ValueError, match="two output groups"):
+        facepost.blazeface((reg[0],), cls)

@@ -33,7 +33,7 @@ __all__ = [
     "BACKENDS", "DEFAULTS", "DEFAULT_PRESET", "Letterbox", "MAX_INPUT_SIDE", "PRESETS", "Postprocessor",
     "backend_name", "count_priors", "letterbox", "letterbox_fit", "postprocess", "preset_anchors", "priors",
     "runtime_dispatch",
-    "FAMILY_DEFAULTS", "Scrfd", "Yolov5Face", "scrfd", "scrfd_resize", "yolov5_face",
+    "Blazeface", "FAMILY_DEFAULTS", "Scrfd", "Yolov5Face", "blazeface", "scrfd", "scrfd_resize", "yolov5_face",
 ]
 
 #: Every name :func:`backend_name` can return.
@@ -480,4 +480,5 @@ def letterbox(original_size: Sequence[int], input_size: Sequence[int], *, fit: s
 
 
 # The detector families (facepost/families.py), which use the checks above.
-from .families import FAMILY_DEFAULTS, Scrfd, Yolov5Face, scrfd, scrfd_resize, yolov5_face  # noqa: E402
+from .families import (  # noqa: E402
+    FAMILY_DEFAULTS, Blazeface, Scrfd, Yolov5Face, blazeface, scrfd, scrfd_resize, yolov5_face)

@@ -1,4 +1,4 @@
-"""Detector families beyond RetinaFace: SCRFD (insightface) and YOLOv5-face.
+"""Detector families beyond RetinaFace: SCRFD (insightface), YOLOv5-face and BlazeFace (MediaPipe).
 
 Each family has a function for one call and a reusable class that keeps its buffers (as
 :func:`facepost.postprocess` and :class:`facepost.Postprocessor`). Conventions are the package's:
@@ -24,6 +24,8 @@ FAMILY_DEFAULTS: Mapping[str, Mapping[str, Any]] = types.MappingProxyType(
 
 _SCRFD = FAMILY_DEFAULTS["scrfd"]
 _YOLO = FAMILY_DEFAULTS["yolov5_face"]
+_BLAZE = FAMILY_DEFAULTS["blazeface"]
+_BLAZE_MODELS = ("front", "back")
 
 
 
@@ -181,3 +183,70 @@ def yolov5_face(pred: np.ndarray, input_size: Sequence[int] = (640, 640),
     :class:`Yolov5Face`."""
     return Yolov5Face(conf_threshold, iou_threshold, max_det).run(pred, input_size, letterbox=letterbox,
                                                                   resize=resize, clip_to=clip_to)
+
+
+class Blazeface:
+    """Reusable BlazeFace post-processor (``facepost::BlazefacePostprocessor``), as
+    hollance/BlazeFace-PyTorch post-processes MediaPipe's face detection models: SSD anchors
+    generated from MediaPipe's options, sigmoid scores (logits clipped to [-100, 100]),
+    ``score >= threshold``, weighted NMS (clusters averaged by score, rows in seed order).
+
+    Args:
+        model: ``"front"`` (short range, 128x128 input) or ``"back"`` (full range, 256x256).
+        threshold: keep ``sigmoid(logit) >= threshold``, in [0, 1]; ``None``: the reference's
+            default for the model (0.75 front, 0.65 back).
+        nms_threshold: merge the boxes whose IoU with the seed is greater, in [0, 1]; at 1 nothing
+            merges.
+    """
+
+    __slots__ = ("_core",)
+
+    def __init__(self, model: str = "front", threshold: Optional[float] = None,
+                 nms_threshold: float = _BLAZE["nms_threshold"]) -> None:
+        if not isinstance(model, str):
+            raise TypeError(f"model must be 'front' or 'back', got {model!r}")
+        if model not in _BLAZE_MODELS:
+            raise ValueError(f"model must be 'front' (short range, 128x128) or 'back' (full range, 256x256), "
+                             f"got {model!r}")
+        t = None if threshold is None else _unit_interval(threshold, "threshold")
+        self._core = _core.Blazeface(model, t, _unit_interval(nms_threshold, "nms_threshold"))
+
+    def run(self, regressors: Any, scores: Any, *, letterbox: Optional[Tuple[float, float, float, float]] = None,
+            resize: Optional[float] = None, clip_to: Optional[Tuple[float, float]] = None) -> np.ndarray:
+        """Post-processes one frame.
+
+        Args:
+            regressors: float32 ``[896,16]`` or ``[1,896,16]`` (the two output groups concatenated,
+                the 512 rows of the 16x16 cells first), or the models' two groups as a pair
+                ``(r512, r384)``.
+            scores: the raw logits, ``[896,1]`` / ``[1,896,1]``, or the pair ``(s512, s384)``.
+            letterbox, resize, clip_to: the package's mapping keywords, applied to the output
+                (network-input pixels by default).
+
+        Returns:
+            float32 ``[K,17]``: x1 y1 x2 y2 score, then 6 keypoints (x, y): right eye, left eye,
+            nose, mouth, right ear, left ear.
+        """
+        return self._core.run(regressors, scores, *_mapping(resize, letterbox, clip_to))
+
+    __call__ = run
+
+    @property
+    def params(self) -> Mapping[str, Any]:
+        """model, threshold (the one in force), nms_threshold."""
+        return self._core.params()
+
+    def __repr__(self) -> str:
+        p = self.params
+        return (f"facepost.Blazeface(model={p['model']!r}, threshold={p['threshold']}, "
+                f"nms_threshold={p['nms_threshold']})")
+
+
+def blazeface(regressors: Any, scores: Any, model: str = "front", threshold: Optional[float] = None,
+              nms_threshold: float = _BLAZE["nms_threshold"], *,
+              letterbox: Optional[Tuple[float, float, float, float]] = None, resize: Optional[float] = None,
+              clip_to: Optional[Tuple[float, float]] = None) -> np.ndarray:
+    """BlazeFace in one call: ``Blazeface(model, threshold, nms_threshold).run(...)``; see
+    :class:`Blazeface`."""
+    return Blazeface(model, threshold, nms_threshold).run(regressors, scores, letterbox=letterbox, resize=resize,
+                                                          clip_to=clip_to)
