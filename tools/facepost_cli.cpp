@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cli.hpp"
+#include "cli_families.hpp"
 #include "facepost/facepost.hpp"
 #include "facepost/io/npy.hpp"
 
@@ -54,6 +55,7 @@ std::string usage() {
   std::string u =
       "usage:\n"
       "  facepost detect --loc F.npy --conf F.npy --landms F.npy --input-size WxH [options]\n"
+      "  facepost detect --family scrfd|blazeface|yolov5-face INPUTS [options]\n"
       "  facepost show F.npy [--max N]\n"
       "  facepost defaults                 print the detect defaults as one JSON line\n"
       "  facepost help | --help | --version\n"
@@ -104,8 +106,32 @@ std::string usage() {
        "  --repeat N                      time N runs of the post-processing (default " +
        std::to_string(d.options.repeat) + ")\n";
   u += "  prints one JSON line: {\"priors\":N,\"candidates\":N,\"detections\":N,\"median_us\":X,\"min_us\":X}\n"
-       "  (times: the post-processing call alone, file I/O excluded)\n"
-       "\n"
+       "  (times: the post-processing call alone, file I/O excluded)\n";
+  const facepost::ScrfdParams scrfd;
+  const facepost::Yolov5FaceParams yolo;
+  const facepost::BlazefaceParams blaze;
+  u += "\n"
+       "detect --family F: the other detector families (docs/families.md), each as its reference.\n"
+       "  --family retinaface|scrfd|blazeface|yolov5-face   (default retinaface: the options above)\n"
+       "  common: --input-size WxH, --resize R | --letterbox WxH [--fit] [--letterbox-anchor], --clip WxH,\n"
+       "          --threshold T, --nms T, --out F.npy (float32 [K,C]), --repeat N\n"
+       "  scrfd:        --score-8 --score-16 --score-32 --bbox-8 --bbox-16 --bbox-32 F.npy\n"
+       "                [--kps-8 --kps-16 --kps-32 F.npy] (none: a model without keypoints, [K,5])\n"
+       "                --resize is SCRFD's det_scale (NMS after it, in original pixels); --max-num N\n"
+       "                (default " + std::to_string(scrfd.max_num) + "; 0 = no limit) with --image-size WxH (its centre;\n"
+       "                default the input); --threshold: score >= T (default " + shortest(scrfd.threshold) +
+       "), --nms " + shortest(scrfd.nms_threshold) + "\n"
+       "  blazeface:    --regressors F.npy [896,16] --classificators F.npy [896,1] (raw logits, the two\n"
+       "                output groups concatenated, 512 rows first); --model front|back (128 or 256 input,\n"
+       "                --input-size optional); --threshold (default " +
+       shortest(facepost::blazeface_default_threshold(facepost::BlazefaceModel::front)) + " front, " +
+       shortest(facepost::blazeface_default_threshold(facepost::BlazefaceModel::back)) + " back), --nms " +
+       shortest(blaze.nms_threshold) + "; [K,17] rows\n"
+       "  yolov5-face:  --pred F.npy [N,16] (x y w h obj, 10 landmark values, cls); --max-det N (default " +
+       std::to_string(yolo.max_det) + "; 0 = no\n"
+       "                limit); --threshold (default " + shortest(yolo.conf_threshold) + "), --nms (default " +
+       shortest(yolo.iou_threshold) + "); NMS in input pixels, the mapping after it\n";
+  u += "\n"
        "show: print a [K,15] detections file as a table (--max N rows, default " +
        std::to_string(facepost::cli::ShowOptions{}.max_rows) + "; 0 = all).\n";
   return u;
@@ -160,9 +186,96 @@ facepost::Status view_array(const facepost::io::NpyArray& a, const char* name, f
                                    shape_text(s).c_str());
 }
 
-int run_detect(const std::vector<std::string>& args) {
+/// Median and minimum of the timed runs, in µs.
+std::pair<double, double> median_min(std::vector<double> times_us) {
+  std::sort(times_us.begin(), times_us.end());
+  const std::size_t n = times_us.size();
+  return {n % 2 ? times_us[n / 2] : 0.5 * (times_us[n / 2 - 1] + times_us[n / 2]), times_us.front()};
+}
+
+/// The JSON line of `facepost detect`, for every family.
+int print_result(const facepost::RunStats& stats, const std::vector<double>& times_us) {
+  const std::pair<double, double> t = median_min(times_us);
+  std::printf("{\"priors\":%zu,\"candidates\":%zu,\"detections\":%zu,\"median_us\":%.3f,\"min_us\":%.3f}\n",
+              stats.priors, stats.candidates, stats.detections, t.first, t.second);
+  return std::fflush(stdout) == 0 ? 0 : fail(kExitData, "cannot write to stdout");
+}
+
+/// `facepost detect --family scrfd|blazeface|yolov5-face`: load the named heads, run `repeat`
+/// times, write [K,C] rows, print the JSON line.
+int run_family_detect(const facepost::cli::FamilyDetectOptions& opt) {
+  using facepost::cli::Family;
+  std::vector<facepost::io::NpyArray> arrays(opt.inputs.size());
+  std::vector<facepost::TensorView> views(opt.inputs.size());
+  for (std::size_t i = 0; i < opt.inputs.size(); ++i) {
+    facepost::Status s = facepost::io::read_npy(opt.inputs[i].second, arrays[i]);
+    if (s.ok()) s = view_array(arrays[i], opt.inputs[i].second.c_str(), views[i]);
+    if (!s.ok()) return fail(kExitData, opt.inputs[i].first + " " + s.message());
+  }
+  facepost::ImageMapping mapping;
+  facepost::Status s = facepost::cli::detect_mapping(opt.mapping, mapping);
+  if (!s.ok()) return fail(kExitUsage, s.message());
+  const facepost::InputSize input = opt.mapping.input;
+
+  facepost::ScrfdPostprocessor scrfd({opt.threshold, opt.nms_threshold, opt.limit});
+  facepost::ScrfdHeads scrfd_heads;
+  if (opt.family == Family::scrfd)
+    for (int l = 0; l < 3; ++l) {
+      scrfd_heads.score[l] = views[std::size_t(l)];
+      scrfd_heads.bbox[l] = views[std::size_t(3 + l)];
+      if (views.size() == 9) scrfd_heads.kps[l] = views[std::size_t(6 + l)];
+    }
+  facepost::BlazefacePostprocessor blazeface(opt.model, {opt.threshold, float(opt.nms_threshold)});
+  facepost::Yolov5FacePostprocessor yolo({opt.threshold, opt.nms_threshold, opt.limit});
+
+  facepost::FamilyDetections d;
+  const facepost::RunStats* stats = nullptr;
+  std::vector<double> times_us;
+  times_us.reserve(opt.repeat);
+  for (std::size_t r = 0; r < opt.repeat; ++r) {
+    const auto start = std::chrono::steady_clock::now();
+    switch (opt.family) {
+      case Family::scrfd:
+        s = scrfd.try_run(scrfd_heads, input, mapping, opt.image, d);
+        stats = &scrfd.stats();
+        break;
+      case Family::blazeface:
+        s = blazeface.try_run(facepost::BlazefaceHeads(views[0], views[1]), mapping, d);
+        stats = &blazeface.stats();
+        break;
+      case Family::yolov5_face:
+        s = yolo.try_run(views[0], input, mapping, d);
+        stats = &yolo.stats();
+        break;
+      case Family::retinaface: return fail(kExitUsage, "internal: retinaface takes the detect path");
+    }
+    const auto stop = std::chrono::steady_clock::now();
+    if (!s.ok()) return fail(kExitData, s.message());
+    times_us.push_back(std::chrono::duration<double, std::micro>(stop - start).count());
+  }
+  if (!opt.out_path.empty()) {
+    s = facepost::io::write_npy(opt.out_path, d.data(), {std::int64_t(d.size()), std::int64_t(d.cols())});
+    if (!s.ok()) return fail(kExitData, std::string("--out ") + s.message());
+  }
+  return print_result(*stats, times_us);
+}
+
+int run_detect(std::vector<std::string> args) {
+  facepost::cli::Family family;
+  facepost::Status s = facepost::cli::take_family(args, family);
+  if (!s.ok()) return fail(kExitUsage, s.message());
+  if (family != facepost::cli::Family::retinaface) {
+    facepost::cli::FamilyDetectOptions fopt;
+    s = facepost::cli::parse_family_detect_args(family, args, fopt);
+    if (!s.ok()) return fail(kExitUsage, s.message());
+    if (fopt.help) {
+      std::fputs(usage().c_str(), stdout);
+      return 0;
+    }
+    return run_family_detect(fopt);
+  }
   facepost::cli::DetectOptions opt;
-  facepost::Status s = facepost::cli::parse_detect_args(args, opt);
+  s = facepost::cli::parse_detect_args(args, opt);
   if (!s.ok()) return fail(kExitUsage, s.message());
   if (opt.help) {
     std::fputs(usage().c_str(), stdout);
@@ -213,13 +326,7 @@ int run_detect(const std::vector<std::string>& args) {
     if (!s.ok()) return fail(kExitData, std::string("--out ") + s.message());
   }
 
-  std::sort(times_us.begin(), times_us.end());
-  const std::size_t n = times_us.size();
-  const double median = n % 2 ? times_us[n / 2] : 0.5 * (times_us[n / 2 - 1] + times_us[n / 2]);
-  const facepost::RunStats& stats = postprocessor.stats();
-  std::printf("{\"priors\":%zu,\"candidates\":%zu,\"detections\":%zu,\"median_us\":%.3f,\"min_us\":%.3f}\n",
-              stats.priors, stats.candidates, stats.detections, median, times_us.front());
-  return std::fflush(stdout) == 0 ? 0 : fail(kExitData, "cannot write to stdout");
+  return print_result(postprocessor.stats(), times_us);
 }
 
 std::string format(const char* fmt, double a, double b = 0.0) {

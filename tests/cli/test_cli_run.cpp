@@ -778,3 +778,102 @@ TEST_CASE("a 3840x2160 frame (340,320 priors) runs", "[cli]") {
   REQUIRE(dets.shape == std::vector<std::int64_t>{1, 15});
   CHECK(dets.data[4] == 0.99f);
 }
+
+// ---- detect --family (tools/cli_families.hpp) -------------------------------------------------
+
+namespace {
+
+std::string family_file(const std::string& family, const std::string& name, const std::string& file) {
+  return fixtures::path("families/" + family + "/" + name, file);
+}
+
+std::string compare_family_out(const std::string& out_path, const std::string& golden_path, float score_tol = 0.f) {
+  const facepost::io::NpyArray got = read_array(out_path);
+  const facepost::io::NpyArray want = read_array(golden_path);
+  if (got.shape.size() != 2 || want.shape.size() != 2 || got.shape[1] != want.shape[1]) return "--out shape differs";
+  return fixtures::compare_with_golden(got.data.data(), std::size_t(got.shape[0]), want.data.data(),
+                                       std::size_t(want.shape[0]), 1e-3f, std::size_t(want.shape[1]), score_tol);
+}
+
+std::vector<std::string> scrfd_args(const std::string& name, bool kps) {
+  std::vector<std::string> a = {"detect", "--family", "scrfd"};
+  for (const char* head : {"score", "bbox", "kps"}) {
+    if (!kps && std::strcmp(head, "kps") == 0) continue;
+    for (int s : {8, 16, 32})
+      a.insert(a.end(), {std::string("--") + head + "-" + std::to_string(s),
+                         family_file("scrfd", name, std::string(head) + "_" + std::to_string(s) + ".npy")});
+  }
+  return a;
+}
+
+}  // namespace
+
+TEST_CASE("detect --family runs SCRFD, BlazeFace and YOLOv5-face as their references", "[cli][families]") {
+  const TempDir dir;
+  const std::string out = dir.file("out.npy");
+  // SCRFD: det_scale as --resize, NMS after it; defaults 0.5 / 0.4.
+  cli_test::Summary s = expect_success(concat(scrfd_args("mosaic_crowd_3200x1796", true),
+                                              {"--input-size", "960x544", "--resize", "0.29955456570155903",
+                                               "--out", out}),
+                                       dir);
+  CHECK(s.priors == 21420);
+  CHECK(s.detections == 237);
+  CHECK(compare_family_out(out, family_file("scrfd", "mosaic_crowd_3200x1796", "golden_threshold_0_5.npy")).empty());
+  expect_success(concat(scrfd_args("group_nokps_1600x898", false),
+                        {"--input-size", "640x640", "--resize", "0.3997772828507795", "--threshold", "0.3", "--nms",
+                         "0.5", "--out", out}),
+                 dir);
+  CHECK(compare_family_out(out, family_file("scrfd", "group_nokps_1600x898", "golden_threshold_0_3_nms_0_5.npy"))
+            .empty());
+  expect_success(concat(scrfd_args("family_640x640", true), {"--input-size", "640x640", "--max-num", "5", "--out", out}),
+                 dir);
+  CHECK(compare_family_out(out, family_file("scrfd", "family_640x640", "golden_max_num_5.npy")).empty());
+
+  // YOLOv5-face: defaults 0.25 / 0.45, and scale_coords' mapping with --clip.
+  const std::string pred = family_file("yolov5_face", "zidane_640x384_planted", "pred.npy");
+  s = expect_success({"detect", "--family", "yolov5-face", "--pred", pred, "--input-size", "640x384", "--out", out}, dir);
+  CHECK(s.priors == 15120);
+  CHECK(compare_family_out(out, family_file("yolov5_face", "zidane_640x384_planted", "golden_conf_0_25_iou_0_45.npy"))
+            .empty());
+  expect_success({"detect", "--family=yolov5-face", "--pred", pred, "--input-size", "640x384", "--threshold", "0.6",
+                  "--nms", "0.5", "--out", out},
+                 dir);
+  CHECK(compare_family_out(out, family_file("yolov5_face", "zidane_640x384_planted", "golden_conf_0_6_iou_0_5.npy"))
+            .empty());
+
+  // BlazeFace: the model's default threshold (0.65 back).
+  const std::string b = "back_selfie_crowd";
+  s = expect_success({"detect", "--family", "blazeface", "--model", "back", "--regressors",
+                      family_file("blazeface", b, "regressors.npy"), "--classificators",
+                      family_file("blazeface", b, "classificators.npy"), "--out", out},
+                     dir);
+  CHECK(s.priors == 896);
+  CHECK(compare_family_out(out, family_file("blazeface", b, "golden_hollance_back_0_65.npy"), 1e-6f).empty());
+}
+
+TEST_CASE("detect --family refuses options and inputs that do not fit the family", "[cli][families]") {
+  const TempDir dir;
+  const std::string pred = family_file("yolov5_face", "family_640x512", "pred.npy");
+  expect_failure({"detect", "--family", "yolo", "--pred", pred}, "--family: unknown family 'yolo'", dir);
+  expect_failure({"detect", "--family", "yolov5-face", "--family", "scrfd"}, "option --family given twice", dir);
+  expect_failure({"detect", "--family", "yolov5-face", "--pred", pred, "--input-size", "640x512", "--max-num", "3"},
+                 "option '--max-num' does not apply to --family yolov5-face", dir);
+  expect_failure({"detect", "--family", "yolov5-face", "--input-size", "640x512"},
+                 "missing required option --pred (--family yolov5-face)", dir);
+  expect_failure({"detect", "--family", "yolov5-face", "--pred", pred}, "missing required option --input-size", dir);
+  expect_failure({"detect", "--family", "yolov5-face", "--pred", pred, "--input-size", "640x640"},
+                 "pred tensor has 20160 rows but input size 640x640 gives 25200", dir);
+  expect_failure({"detect", "--family", "yolov5-face", "--pred", pred, "--input-size", "640x512", "--nms", "1.5"},
+                 "--nms: 1.5 is outside [0, 1]", dir);
+  std::vector<std::string> no_kps16 = scrfd_args("family_640x640", true);
+  no_kps16.erase(no_kps16.end() - 4, no_kps16.end() - 2);  // --kps-16 and its file
+  expect_failure(concat(no_kps16, {"--input-size", "640x640"}), "give --kps-8, --kps-16 and --kps-32 together", dir);
+  expect_failure({"detect", "--family", "blazeface", "--model", "side", "--regressors", "r.npy", "--classificators",
+                  "c.npy"},
+                 "--model: 'side' is not front (128x128) or back (256x256)", dir);
+  expect_failure({"detect", "--family", "blazeface", "--regressors", "r.npy", "--classificators", "c.npy",
+                  "--input-size", "256x256"},
+                 "the front BlazeFace model takes 128x128", dir);
+  expect_failure({"detect", "--family", "blazeface", "--regressors", pred, "--classificators", pred},
+                 "BlazeFace regressors tensor has 20160 rows, expected 896", dir);
+}

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "cli.hpp"
+#include "cli_families.hpp"
 #include "fuzz_check.hpp"
 
 namespace {
@@ -146,6 +147,23 @@ void check_detect(const std::vector<std::string>& args) {
              "parameters changed in the round trip");
 }
 
+/// `detect --family F`: take_family, then the family parser; accepted options are valid.
+void check_family_detect(std::vector<std::string> args) {
+  cli::Family family;
+  if (!checked(cli::take_family(args, family), "take_family") || family == cli::Family::retinaface) return;
+  cli::FamilyDetectOptions o;
+  if (!checked(cli::parse_family_detect_args(family, args, o), "parse_family_detect_args") || o.help) return;
+  FUZZ_CHECK(!o.inputs.empty(), "a family run accepted no inputs");
+  for (const auto& in : o.inputs) FUZZ_CHECK(!in.second.empty(), "an accepted path is empty (%s)", in.first.c_str());
+  FUZZ_CHECK(facepost::validate_input_size(o.mapping.input).ok(), "accepted input %dx%d", o.mapping.input.width,
+             o.mapping.input.height);
+  FUZZ_CHECK(o.threshold >= 0.f && o.threshold <= 1.f, "accepted threshold %g", double(o.threshold));
+  FUZZ_CHECK(o.nms_threshold >= 0.0 && o.nms_threshold <= 1.0, "accepted NMS threshold %g", o.nms_threshold);
+  facepost::ImageMapping m;
+  FUZZ_CHECK(cli::detect_mapping(o.mapping, m).ok(), "an accepted mapping is refused");
+  FUZZ_CHECK(o.repeat >= 1, "accepted repeat 0");
+}
+
 void check_show(const std::vector<std::string>& args) {
   cli::ShowOptions o;
   if (!checked(cli::parse_show_args(args, o), "parse_show_args") || o.help) return;
@@ -239,6 +257,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     else args.back() += char(data[i]);
   }
   check_detect(args);
+  check_family_detect(args);
   check_show(args);
   // Every string through every single-value parser: cheap, and the separators (',', ';', 'x')
   // make one string meaningful to several of them.

@@ -308,6 +308,7 @@ class BlazefacePostprocessor {
   int input_size() const noexcept { return blazeface_input_size(model_); }
   const BlazefaceParams& params() const noexcept { return params_; }
   void set_params(const BlazefaceParams& p) noexcept { params_ = p; }
+  const RunStats& stats() const noexcept { return buf_.stats; }
   /// The 896 anchors, rows of `x_center y_center w h` (normalised).
   const float* anchors() const noexcept { return anchors_.data(); }
 
@@ -321,6 +322,7 @@ class BlazefacePostprocessor {
 
   Status try_run(const BlazefaceHeads& heads, const ImageMapping& mapping, FamilyDetections& out) noexcept {
     out = FamilyDetections{};
+    buf_.stats = RunStats{};
     Status s = detail::validate_blazeface(model_, heads, params_);
     if (s.ok()) s = validate_mapping(mapping);
     constexpr std::size_t cols = kBlazefaceCols;
@@ -344,6 +346,7 @@ class BlazefacePostprocessor {
     // Descending score, ties in anchor order (torch's argsort leaves ties undefined).
     const std::size_t nr = rank_candidates_radix(buf_.score.data(), n, 0, buf_.order.data(), buf_.rank);
     const std::size_t nk = detail::blazeface_weighted_nms(buf_, nr, params_.nms_threshold, S, mapping);
+    buf_.stats = RunStats{kBlazefaceAnchors, n, nr, nk};
     out = FamilyDetections(buf_.out_rows.data(), buf_.out_source.data(), nk, cols);
     return s;
   }

@@ -28,6 +28,7 @@
 #include "facepost/isa.hpp"
 #include "facepost/nms.hpp"
 #include "facepost/params.hpp"
+#include "facepost/pipeline.hpp"
 #include "facepost/rank.hpp"
 
 namespace facepost {
@@ -73,6 +74,9 @@ struct FamilyBuffers {
   detail::Buffer<float> score, rows, x1, y1, x2, y2, out_rows;
   NmsWorkspace nms;
   RankWorkspace rank;
+  /// Counts of the last run: priors = rows of the outputs, candidates = rows past the score
+  /// test (and finite), ranked = rows entering NMS, detections = rows returned.
+  RunStats stats;
 
   void reserve(std::size_t n, std::size_t cols) {
     if (capacity < n) {

@@ -186,6 +186,7 @@ class ScrfdPostprocessor {
   explicit ScrfdPostprocessor(ScrfdParams params = {}) : params_(params) {}
   const ScrfdParams& params() const noexcept { return params_; }
   void set_params(const ScrfdParams& p) noexcept { params_ = p; }
+  const RunStats& stats() const noexcept { return buf_.stats; }
 
   /// `mapping`: network pixels to the original image (SCRFD's det_scale: scrfd_resize(...).mapping()
   /// or ImageMapping::resize(scale)); NMS runs on the mapped boxes, as the reference. `image`:
@@ -200,6 +201,7 @@ class ScrfdPostprocessor {
   Status try_run(const ScrfdHeads& heads, InputSize input, const ImageMapping& mapping, InputSize image,
                  FamilyDetections& out) noexcept {
     out = FamilyDetections{};
+    buf_.stats = RunStats{};
     bool with_kps = false;
     Status s = detail::validate_scrfd(heads, input, params_, with_kps);
     if (s.ok()) s = validate_mapping(mapping);
@@ -239,9 +241,11 @@ class ScrfdPostprocessor {
     }
     std::size_t nk =
         detail::rank_and_suppress(buf_, n, cols, params_.nms_threshold, IouConvention::legacy_pixel, 0);
+    buf_.stats = RunStats{total, n, n, nk};
     if (params_.max_num > 0 && nk > params_.max_num) {
       detail::scrfd_select(buf_, nk, cols, image, params_.max_num);
       nk = params_.max_num;
+      buf_.stats.detections = nk;
       out = FamilyDetections(buf_.rows.data(), buf_.keep.data(), nk, cols);
       return s;
     }

@@ -75,6 +75,7 @@ class Yolov5FacePostprocessor {
   explicit Yolov5FacePostprocessor(Yolov5FaceParams params = {}) : params_(params) {}
   const Yolov5FaceParams& params() const noexcept { return params_; }
   void set_params(const Yolov5FaceParams& p) noexcept { params_ = p; }
+  const RunStats& stats() const noexcept { return buf_.stats; }
 
   /// `pred`: [N,16] (or a [1,N,16] output viewed by view_tensor). NMS runs in network-input
   /// pixels, as the reference; `mapping` (letterbox, resize, clip) is applied to the kept rows.
@@ -87,6 +88,7 @@ class Yolov5FacePostprocessor {
   Status try_run(const TensorView& pred, InputSize input, const ImageMapping& mapping,
                  FamilyDetections& out) noexcept {
     out = FamilyDetections{};
+    buf_.stats = RunStats{};
     Status s = detail::validate_yolov5_face(pred, input, params_);
     if (s.ok()) s = validate_mapping(mapping);
     constexpr std::size_t cols = kDetectionCols;
@@ -119,6 +121,7 @@ class Yolov5FacePostprocessor {
     }
     const std::size_t nk =
         detail::rank_and_suppress(buf_, n, cols, params_.iou_threshold, IouConvention::continuous, params_.max_det);
+    buf_.stats = RunStats{pred.rows, n, n, nk};
     for (std::size_t j = 0; j < nk; ++j) detail::map_row(buf_.out_rows.data() + cols * j, cols, mapping);
     out = FamilyDetections(buf_.out_rows.data(), buf_.out_source.data(), nk, cols);
     return s;
