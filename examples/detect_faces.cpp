@@ -1,8 +1,13 @@
-// examples/detect_faces.cpp - a whole face detector: RetinaFace (ONNX) through OpenCV's dnn module,
-// its three heads post-processed by facepost, the result drawn on the image and written as JSON.
+// examples/detect_faces.cpp - a whole face detector: RetinaFace or BlazeFace (ONNX) through OpenCV's
+// dnn module, its heads post-processed by facepost, the result drawn on the image and written as JSON.
 //
-//   detect_faces [IMAGE] [--model M.onnx] [--threshold T] [--nms T] [--out annotated.png]
-//                [--json dets.json] [--repeat N]
+//   detect_faces [IMAGE] [--family retinaface|blazeface] [--blazeface-model front|back] [--model M.onnx]
+//                [--threshold T] [--nms T] [--out annotated.png] [--json dets.json] [--repeat N]
+//
+// BlazeFace (MediaPipe's models, examples/models/blazeface): the image letterboxed the same way into
+// the model's 128x128 (front) or 256x256 (back) input with black padding, RGB scaled to [-1, 1],
+// NHWC; its four outputs taken by name (the two groups of logits and of regressors, viewed where
+// they lie); facepost::BlazefacePostprocessor maps the 6 keypoints back with the letterbox.
 //
 // Convention: the image is letterboxed, not resized to 640x640 nor by a detect.py `resize`.
 // facepost::Letterbox::fit gives the integer letterbox (s = min(640/w, 640/h); cv::resize to
@@ -32,6 +37,9 @@
 #ifndef FACEPOST_EXAMPLE_MODEL
 #error "FACEPOST_EXAMPLE_MODEL must name the default ONNX model"
 #endif
+#ifndef FACEPOST_EXAMPLE_BLAZEFACE_DIR
+#error "FACEPOST_EXAMPLE_BLAZEFACE_DIR must name the folder of the BlazeFace models"
+#endif
 #ifndef FACEPOST_EXAMPLE_IMAGE
 #error "FACEPOST_EXAMPLE_IMAGE must name the default photo"
 #endif
@@ -42,12 +50,15 @@ constexpr int kInputSide = 640;  // the bundled model's fixed input: 1x3x640x640
 const cv::Scalar kMeanBgr(104, 117, 123);
 
 const char* const kUsage =
-    "usage: detect_faces [IMAGE] [--model M.onnx] [--threshold T] [--nms T] [--out annotated.png] "
-    "[--json dets.json] [--repeat N]";
+    "usage: detect_faces [IMAGE] [--family retinaface|blazeface] [--blazeface-model front|back] [--model M.onnx] "
+    "[--threshold T] [--nms T] [--out annotated.png] [--json dets.json] [--repeat N]";
 const char* const kConvention =
     "The image is letterboxed into the 640x640 network input with facepost::Letterbox::fit (one scale\n"
     "that fits; cv::resize to the rounded size, centred, integer padding of the mean colour), and the\n"
-    "detections are mapped back with its mapping (exact for the resized image) and clipped to the image.";
+    "detections are mapped back with its mapping (exact for the resized image) and clipped to the image.\n"
+    "--family blazeface: the same letterbox into the BlazeFace model's 128x128 (front, default) or 256x256\n"
+    "(back) input, black padding, RGB in [-1, 1]; threshold and NMS default to the model's (0.75 or 0.65,\n"
+    "0.3); boxes and 6 keypoints (eyes, nose, mouth, ears) mapped back and clipped the same way.";
 
 /// A bad command line (exit 2) or a failure while running (exit 1); the message is one line.
 struct Failure : std::runtime_error {
@@ -67,7 +78,10 @@ std::string one_line(std::string s) {
 
 struct Options {
   std::string image = FACEPOST_EXAMPLE_IMAGE;
-  std::string model = FACEPOST_EXAMPLE_MODEL;
+  std::string model;  // empty: the family's bundled model
+  bool blazeface = false;
+  facepost::BlazefaceModel blazeface_model = facepost::BlazefaceModel::front;
+  bool threshold_given = false, nms_given = false;
   std::string out = "detect_faces.png";
   std::string json = "detect_faces.json";
   float threshold = 0.5f;  // a detector's threshold; the reference's 0.02 keeps candidates for evaluation
@@ -103,10 +117,21 @@ Options parse_options(int argc, char** argv) {
       std::exit(0);
     } else if (arg == "--model") {
       o.model = value();
+      if (o.model.empty()) usage_error("--model needs a file name");
+    } else if (arg == "--family") {
+      const std::string f = value();
+      if (f != "retinaface" && f != "blazeface") usage_error("--family must be retinaface or blazeface, got '" + f + "'");
+      o.blazeface = f == "blazeface";
+    } else if (arg == "--blazeface-model") {
+      const std::string m = value();
+      if (m != "front" && m != "back") usage_error("--blazeface-model must be front or back, got '" + m + "'");
+      o.blazeface_model = m == "back" ? facepost::BlazefaceModel::back : facepost::BlazefaceModel::front;
     } else if (arg == "--threshold") {
       o.threshold = static_cast<float>(parse_fraction(arg, value()));
+      o.threshold_given = true;
     } else if (arg == "--nms") {
       o.nms = parse_fraction(arg, value());
+      o.nms_given = true;
     } else if (arg == "--out") {
       o.out = value();
     } else if (arg == "--json") {
@@ -128,6 +153,15 @@ Options parse_options(int argc, char** argv) {
   }
   for (const std::string* path : {&o.out, &o.json})
     if (path->empty()) usage_error("output paths must not be empty");
+  if (o.model.empty())
+    o.model = !o.blazeface ? std::string(FACEPOST_EXAMPLE_MODEL)
+              : std::string(FACEPOST_EXAMPLE_BLAZEFACE_DIR) +
+                    (o.blazeface_model == facepost::BlazefaceModel::back ? "/face_detection_back_256x256_barracuda.onnx"
+                                                                          : "/face_detection_front_128x128_barracuda.onnx");
+  if (o.blazeface) {  // the model's defaults unless given
+    if (!o.threshold_given) o.threshold = facepost::blazeface_default_threshold(o.blazeface_model);
+    if (!o.nms_given) o.nms = double(facepost::BlazefaceParams{}.nms_threshold);
+  }
   return o;
 }
 
@@ -141,18 +175,37 @@ struct Letterboxed {
   facepost::ImageMapping mapping;
 };
 
-Letterboxed letterbox(const cv::Mat& image) {
+/// The image letterboxed into side x side (integer letterbox, centred) on a `fill` canvas.
+cv::Mat letterbox_canvas(const cv::Mat& image, int side, const cv::Scalar& fill, facepost::ImageMapping& mapping) {
   facepost::Letterbox lb;
-  const facepost::Status s = facepost::Letterbox::try_fit(image.cols, image.rows, kInputSide, kInputSide,
-                                                          facepost::LetterboxAnchor::centre, lb);
+  const facepost::Status s =
+      facepost::Letterbox::try_fit(image.cols, image.rows, side, side, facepost::LetterboxAnchor::centre, lb);
   if (!s.ok()) run_error(s.message());
-  cv::Mat canvas(kInputSide, kInputSide, CV_8UC3, kMeanBgr);
+  cv::Mat canvas(side, side, CV_8UC3, fill);
   const cv::Size resized(lb.resized_width, lb.resized_height);
   cv::resize(image, canvas(cv::Rect(cv::Point(lb.pad_left, lb.pad_top), resized)), resized, 0, 0, cv::INTER_LINEAR);
-  Letterboxed out;
-  out.blob = cv::dnn::blobFromImage(canvas, 1.0, cv::Size(), kMeanBgr, /*swapRB=*/false, /*crop=*/false, CV_32F);
   // The scale actually applied per axis (resized / original) and the integer padding.
-  out.mapping = lb.mapping().clip_to(float(image.cols), float(image.rows));
+  mapping = lb.mapping().clip_to(float(image.cols), float(image.rows));
+  return canvas;
+}
+
+/// RetinaFace: BGR minus the mean, NCHW, padding of the mean colour (zero after the subtraction).
+Letterboxed letterbox(const cv::Mat& image) {
+  Letterboxed out;
+  const cv::Mat canvas = letterbox_canvas(image, kInputSide, kMeanBgr, out.mapping);
+  out.blob = cv::dnn::blobFromImage(canvas, 1.0, cv::Size(), kMeanBgr, /*swapRB=*/false, /*crop=*/false, CV_32F);
+  return out;
+}
+
+/// BlazeFace: RGB scaled to [-1, 1], NHWC [1,S,S,3], black padding (MediaPipe's letterbox).
+Letterboxed letterbox_blazeface(const cv::Mat& image, int side) {
+  Letterboxed out;
+  cv::Mat rgb;
+  cv::cvtColor(letterbox_canvas(image, side, cv::Scalar(0, 0, 0), out.mapping), rgb, cv::COLOR_BGR2RGB);
+  const int shape[4] = {1, side, side, 3};
+  out.blob.create(4, shape, CV_32F);
+  cv::Mat hwc(side, side, CV_32FC3, out.blob.ptr<float>());  // the blob's memory, as an image
+  rgb.convertTo(hwc, CV_32F, 1.0 / 127.5, -1.0);
   return out;
 }
 
@@ -180,9 +233,10 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-void draw(cv::Mat& image, const facepost::Detections& dets) {
-  // Landmark colours of the reference detect.py: eyes, nose, mouth corners.
-  const cv::Scalar colours[5] = {{0, 0, 255}, {0, 255, 255}, {255, 0, 255}, {0, 255, 0}, {255, 0, 0}};
+void draw(cv::Mat& image, const facepost::FamilyDetections& dets) {
+  // Landmark colours of the reference detect.py: eyes, nose, mouth corners (BlazeFace: eyes, nose,
+  // mouth, ears).
+  const cv::Scalar colours[6] = {{0, 0, 255}, {0, 255, 255}, {255, 0, 255}, {0, 255, 0}, {255, 0, 0}, {255, 255, 0}};
   const int thick = std::max(1, int(std::lround(std::min(image.cols, image.rows) / 300.0)));
   for (std::size_t i = 0; i < dets.size(); ++i) {
     const facepost::DetectionRef d = dets[i];
@@ -192,8 +246,8 @@ void draw(cv::Mat& image, const facepost::Detections& dets) {
     std::snprintf(label, sizeof label, "%.4f", double(d.score()));
     const cv::Point at(p1.x, std::max(p1.y - 4 * thick, 12 * thick));
     cv::putText(image, label, at, cv::FONT_HERSHEY_DUPLEX, 0.5 * thick, cv::Scalar(255, 255, 255), thick);
-    for (int k = 0; k < 5; ++k)
-      cv::circle(image, cv::Point(cvRound(d.landmark_x(k)), cvRound(d.landmark_y(k))), 2 * thick, colours[k],
+    for (int k = 0; k < int(dets.keypoints()); ++k)
+      cv::circle(image, cv::Point(cvRound(d.landmark_x(k)), cvRound(d.landmark_y(k))), 2 * thick, colours[k % 6],
                  cv::FILLED);
   }
 }
@@ -215,7 +269,8 @@ std::string json_string(const std::string& s) {
   return out + "\"";
 }
 
-void write_json(const std::string& path, const Options& o, const cv::Mat& image, const facepost::Detections& dets) {
+void write_json(const std::string& path, const Options& o, const cv::Mat& image,
+                const facepost::FamilyDetections& dets) {
   std::ofstream f(path);
   if (!f) run_error("cannot write '" + path + "'");
   char buf[160];
@@ -226,7 +281,7 @@ void write_json(const std::string& path, const Options& o, const cv::Mat& image,
     std::snprintf(buf, sizeof buf, "%s\n  {\"box\": [%.3f, %.3f, %.3f, %.3f], \"score\": %.6f, \"landmarks\": [",
                   i ? "," : "", double(d.x1()), double(d.y1()), double(d.x2()), double(d.y2()), double(d.score()));
     f << buf;
-    for (int k = 0; k < 5; ++k) {
+    for (int k = 0; k < int(dets.keypoints()); ++k) {
       std::snprintf(buf, sizeof buf, "%s[%.3f, %.3f]", k ? ", " : "", double(d.landmark_x(k)),
                     double(d.landmark_y(k)));
       f << buf;
@@ -254,51 +309,69 @@ int run(int argc, char** argv) {
   cv::Mat image = cv::imread(o.image, cv::IMREAD_COLOR);
   if (image.empty()) run_error("cannot decode image '" + o.image + "'");
 
+  const int side = o.blazeface ? facepost::blazeface_input_size(o.blazeface_model) : kInputSide;
   facepost::Params params;  // reference defaults: top_k 5000, keep_top_k 750, legacy IoU
   params.score_threshold = o.threshold;
   params.nms_threshold = o.nms;
   facepost::BasicPostprocessor<facepost::presets::retinaface_mnet> post({}, params);
+  facepost::BlazefacePostprocessor blazeface(o.blazeface_model, {o.threshold, float(o.nms)});
+  // RetinaFace's outputs by name (cv::dnn lists them alphabetically); BlazeFace's two groups of
+  // logits (Identity:0, Identity_1:0) and of regressors (Identity_2:0, Identity_3:0).
+  const std::vector<cv::String> names =
+      o.blazeface ? std::vector<cv::String>{"Identity:0", "Identity_1:0", "Identity_2:0", "Identity_3:0"}
+                  : std::vector<cv::String>{"loc", "conf", "landms"};
 
   std::vector<double> pre_ms, net_ms, post_ms;
   Letterboxed in;
-  facepost::Detections dets;
+  facepost::FamilyDetections dets;
+  const facepost::RunStats* stats = o.blazeface ? &blazeface.stats() : &post.stats();
   for (int r = 0; r < o.repeat; ++r) {
     auto t0 = std::chrono::steady_clock::now();
-    in = letterbox(image);
+    in = o.blazeface ? letterbox_blazeface(image, side) : letterbox(image);
     pre_ms.push_back(ms_since(t0));
 
     t0 = std::chrono::steady_clock::now();
     std::vector<cv::Mat> outputs;
     try {
       net.setInput(in.blob);
-      net.forward(outputs, std::vector<cv::String>{"loc", "conf", "landms"});
+      net.forward(outputs, names);
     } catch (const cv::Exception& e) {
       run_error("the network failed: " + one_line(e.what()));
     }
     net_ms.push_back(ms_since(t0));
 
     t0 = std::chrono::steady_clock::now();
-    const facepost::HeadOutputs heads{view_output(outputs[0], "loc"), view_output(outputs[1], "conf"),
-                                      view_output(outputs[2], "landms")};
-    const facepost::Status s = post.try_run(heads, {kInputSide, kInputSide}, in.mapping, dets);
+    facepost::Status s;
+    if (o.blazeface) {
+      const facepost::BlazefaceHeads heads(view_output(outputs[2], "Identity_2:0"), view_output(outputs[3], "Identity_3:0"),
+                                           view_output(outputs[0], "Identity:0"), view_output(outputs[1], "Identity_1:0"));
+      s = blazeface.try_run(heads, in.mapping, dets);
+    } else {
+      const facepost::HeadOutputs heads{view_output(outputs[0], "loc"), view_output(outputs[1], "conf"),
+                                        view_output(outputs[2], "landms")};
+      facepost::Detections d;
+      s = post.try_run(heads, {kInputSide, kInputSide}, in.mapping, d);
+      dets = facepost::FamilyDetections(d.data(), nullptr, d.size(), facepost::kDetectionCols);
+    }
     post_ms.push_back(ms_since(t0));
     if (!s.ok()) run_error(s.message());
   }
 
   const facepost::ImageMapping& m = in.mapping;
-  std::printf("image %s: %dx%d -> %dx%d network input (scale %.4f x %.4f, padding %.0f, %.0f)\n", o.image.c_str(),
-              image.cols, image.rows, kInputSide, kInputSide, double(m.scale_x), double(m.scale_y), double(m.pad_x),
-              double(m.pad_y));
+  std::printf("image %s: %dx%d -> %dx%d network input (%s; scale %.4f x %.4f, padding %.0f, %.0f)\n",
+              o.image.c_str(), image.cols, image.rows, side, side, o.blazeface ? "BlazeFace" : "RetinaFace",
+              double(m.scale_x), double(m.scale_y), double(m.pad_x), double(m.pad_y));
   if (o.repeat > 1)
     std::printf("stage times (median of %d runs, facepost backend %s):\n", o.repeat, facepost::backend_name());
   else  // the first run pays one-time setup: OpenCV's network initialisation, facepost's buffers
     std::printf("stage times (one cold run; --repeat N for warm medians; facepost backend %s):\n",
                 facepost::backend_name());
-  std::printf("  pre-processing   %8.3f ms  (letterbox, mean, blob)\n", median(pre_ms));
+  std::printf("  pre-processing   %8.3f ms  (letterbox, %s)\n", median(pre_ms),
+              o.blazeface ? "RGB in [-1, 1]" : "mean, blob");
   std::printf("  network          %8.3f ms  (cv::dnn forward)\n", median(net_ms));
-  std::printf("  post-processing  %8.3f ms  (facepost: %zu priors, %zu candidates)\n", median(post_ms),
-              post.stats().priors, post.stats().candidates);
-  std::printf("%zu face(s) with score > %g:\n", dets.size(), double(o.threshold));
+  std::printf("  post-processing  %8.3f ms  (facepost: %zu %s, %zu candidates)\n", median(post_ms), stats->priors,
+              o.blazeface ? "anchors" : "priors", stats->candidates);
+  std::printf("%zu face(s) with score %s %g:\n", dets.size(), o.blazeface ? ">=" : ">", double(o.threshold));
   for (std::size_t i = 0; i < dets.size(); ++i)
     std::printf("  (%.1f, %.1f)-(%.1f, %.1f) score %.4f\n", double(dets[i].x1()), double(dets[i].y1()),
                 double(dets[i].x2()), double(dets[i].y2()), double(dets[i].score()));
