@@ -162,6 +162,57 @@ void register_yolov5_face(const char* name, InputSize input) {
   }
 }
 
+struct BlazeCase {
+  std::string name;
+  facepost::BlazefaceModel model;
+  facepost::io::NpyArray regressors, logits;
+};
+
+bool close(const facepost::FamilyDetections& d, const facepost_ref::FamilyRows& p) {
+  return d.size() == p.size() &&
+         fixtures::compare_with_golden(d.data(), d.size(), p.data.data(), p.size(), 1e-3f, 17, 1e-6f).empty();
+}
+
+void register_blazeface(const char* name, facepost::BlazefaceModel model) {
+  const std::string dir = std::string("families/blazeface/") + name;
+  const BlazeCase* k = keep(BlazeCase{name, model, fixtures::load(dir, "regressors.npy"),
+                                      fixtures::load(dir, "classificators.npy")});
+  const TensorView reg(k->regressors.data.data(), 896, 16), logits(k->logits.data.data(), 896, 1);
+  const float S = float(facepost::blazeface_input_size(model));
+  for (float t : {0.5f, facepost::blazeface_default_threshold(model)}) {
+    const std::string row = "family/blazeface/" + k->name + (t == 0.5f ? "/threshold_0_5" : "/default");
+    const facepost::BlazefacePostprocessor anchors_of(model);
+    const std::vector<float> anchors(anchors_of.anchors(), anchors_of.anchors() + 4 * 896);
+    auto port = [reg, logits, anchors, S, t] {
+      return facepost_ref::blazeface_port(reg, logits, anchors.data(), S, t, 0.3f);
+    };
+    {
+      facepost::BlazefacePostprocessor post(model, {t, 0.3f});
+      if (!close(post.run(facepost::BlazefaceHeads(reg, logits)), port())) mismatch(row);
+    }
+    register_row(row + "/facepost", [model, t, reg, logits](benchmark::State& st) {
+      facepost::BlazefacePostprocessor post(model, {t, 0.3f});
+      const facepost::BlazefaceHeads heads(reg, logits);
+      std::size_t n = 0;
+      for (auto _ : st) {
+        const facepost::FamilyDetections d = post.run(heads);
+        benchmark::DoNotOptimize(d.data());
+        n = d.size();
+      }
+      set_counters(st, 896, n);
+    });
+    register_row(row + "/port", [port](benchmark::State& st) {
+      std::size_t n = 0;
+      for (auto _ : st) {
+        const facepost_ref::FamilyRows r = port();
+        benchmark::DoNotOptimize(r.data.data());
+        n = r.size();
+      }
+      set_counters(st, 896, n);
+    });
+  }
+}
+
 }  // namespace
 
 void register_families() {
@@ -169,6 +220,8 @@ void register_families() {
   register_scrfd("mosaic_crowd_3200x1796", {3200, 1796}, {960, 544}, float(0.29955456570155903), true);
   register_yolov5_face("family_640x512", {640, 512});
   register_yolov5_face("selfie_crowd_640x640", {640, 640});
+  register_blazeface("front_astronaut_planted", facepost::BlazefaceModel::front);
+  register_blazeface("back_selfie_crowd", facepost::BlazefaceModel::back);
 }
 
 }  // namespace facepost_bench

@@ -440,3 +440,60 @@ TEST_CASE("families: BlazeFace refuses bad input with a message naming the probl
   CHECK(post.try_run(out.view(), {}, d).ok());
   CHECK(d.size() == 3u);
 }
+
+// ---- against the plain port (tests/reference/family_ports.hpp) --------------------------------
+
+#include <random>
+
+#include "reference/family_ports.hpp"
+
+TEST_CASE("blazeface: the port reproduces the goldens, and facepost equals the port on random outputs",
+          "[families][blazeface][port]") {
+  // The goldens first: the port is the independent check only if it is right.
+  for (const char* name : {"front_astronaut_planted", "back_selfie_crowd"}) {
+    const std::string dir = std::string("families/blazeface/") + name;
+    const facepost::io::NpyArray reg = fixtures::load(dir, "regressors.npy"), cls = fixtures::load(dir, "classificators.npy");
+    const bool back = std::string(name).rfind("back", 0) == 0;
+    const facepost::BlazefacePostprocessor post(back ? facepost::BlazefaceModel::back : facepost::BlazefaceModel::front);
+    const facepost::io::NpyArray golden = fixtures::load(dir, "golden_threshold_0_5.npy");
+    const facepost_ref::FamilyRows port = facepost_ref::blazeface_port(
+        facepost::TensorView(reg.data.data(), 896, 16), facepost::TensorView(cls.data.data(), 896, 1), post.anchors(),
+        back ? 256.f : 128.f, 0.5f, 0.3f);
+    INFO(name);
+    CHECK(fixtures::compare_with_golden(port.data.data(), port.size(), golden.data.data(), std::size_t(golden.shape[0]),
+                                        1e-3f, 17, 1e-6f)
+              .empty());
+  }
+  // Random frames: clustered boxes, logits around the thresholds.
+  std::mt19937 rng(896);
+  std::uniform_real_distribution<float> unit(0.f, 1.f), jitter(-4.f, 4.f);
+  int frames = 0;
+  for (int trial = 0; trial < 30; ++trial) {
+    const facepost::BlazefaceModel model = trial % 2 ? facepost::BlazefaceModel::back : facepost::BlazefaceModel::front;
+    const float S = model == facepost::BlazefaceModel::back ? 256.f : 128.f;
+    const float t = trial % 3 == 0 ? 0.5f : 0.75f, nms = trial % 4 == 0 ? 0.5f : 0.3f;
+    facepost::BlazefacePostprocessor post(model, {t, nms});
+    std::vector<float> reg(896 * 16), cls(896);
+    for (std::size_t i = 0; i < 896; ++i) {
+      const float* a = post.anchors() + 4 * i;
+      // Offsets that move each anchor's box onto one of three face centres.
+      const float fx = S * (0.25f + 0.25f * float(i % 3)), fy = S * (0.3f + 0.2f * float(i % 2));
+      float* r = reg.data() + 16 * i;
+      r[0] = fx - a[0] * S + jitter(rng), r[1] = fy - a[1] * S + jitter(rng);
+      r[2] = S * 0.2f + 4.f * jitter(rng), r[3] = S * 0.2f + 4.f * jitter(rng);
+      for (int k = 4; k < 16; ++k) r[k] = (k % 2 ? fy - a[1] * S : fx - a[0] * S) + 3.f * jitter(rng);
+      cls[i] = 3.f * (unit(rng) - 0.4f);
+    }
+    const facepost::FamilyDetections d =
+        post.run(facepost::BlazefaceHeads(facepost::TensorView(reg.data(), 896, 16), facepost::TensorView(cls.data(), 896, 1)));
+    const facepost_ref::FamilyRows port = facepost_ref::blazeface_port(
+        facepost::TensorView(reg.data(), 896, 16), facepost::TensorView(cls.data(), 896, 1), post.anchors(), S, t, nms);
+    INFO("trial " << trial << ": " << d.size() << " rows vs the port's " << port.size());
+    REQUIRE(d.size() == port.size());
+    // exp: facepost's exp_f32 against exp in double rounded once: equal on every value tried; the
+    // averaged coordinates may differ by rounding of the running sums only if the scores do.
+    CHECK(fixtures::compare_with_golden(d.data(), d.size(), port.data.data(), port.size(), 1e-3f, 17, 1e-6f).empty());
+    frames += d.size() > 1 ? 1 : 0;
+  }
+  CHECK(frames >= 20);  // most frames have several clusters
+}

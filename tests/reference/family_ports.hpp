@@ -9,6 +9,9 @@
 //                / det_scale, argsort, py-style NMS (+1, keep ovr <= t), max_num by centre
 //   YOLOv5-face  non_max_suppression_face: obj > t, conf = cls*obj, xywh2xyxy, conf > t,
 //                torchvision NMS (suppressed flags, double(ovr) > t), then max_det
+//   BlazeFace    hollance's blazeface.py: _decode_boxes on all 896 anchors, sigmoid of the clamped
+//                logits (exp in double, rounded once), score >= t, _weighted_non_max_suppression
+//                (the seed always leaves `remaining`, facepost's documented choice)
 // Ties of equal scores are ordered by ascending source row (a stable sort), as facepost orders
 // them; the references leave them unspecified. Non-finite rows are dropped (facepost's contract).
 #pragma once
@@ -173,6 +176,71 @@ inline FamilyRows yolov5_face_port(const facepost::TensorView& pred, float conf_
       const float ovr = inter / ((area_i + area_j) - inter);
       if (double(ovr) > iou_threshold) suppressed[b] = 1;
     }
+  }
+  return out;
+}
+
+/// hollance's post-processing of one BlazeFace frame: `regressors` [896,16], `logits` [896,1],
+/// `anchors` [896,4] (x y w h), input side S; rows in input pixels, [K,17].
+inline FamilyRows blazeface_port(const facepost::TensorView& regressors, const facepost::TensorView& logits,
+                                 const float* anchors, float S, float threshold, float nms_threshold) {
+  FamilyRows out;
+  out.cols = 17;
+  const std::size_t n = regressors.rows;
+  // _decode_boxes on every anchor, normalised: value / S * anchor size + anchor centre.
+  std::vector<float> all(17 * n), scores(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const float* a = anchors + 4 * i;
+    float* o = all.data() + 17 * i;
+    const float xc = mul(regressors(i, 0) / S, a[2]) + a[0], yc = mul(regressors(i, 1) / S, a[3]) + a[1];
+    const float w = mul(regressors(i, 2) / S, a[2]), h = mul(regressors(i, 3) / S, a[3]);
+    o[0] = xc - w / 2.f, o[1] = yc - h / 2.f, o[2] = xc + w / 2.f, o[3] = yc + h / 2.f;
+    for (std::size_t k = 0; k < 6; ++k) {
+      o[5 + 2 * k] = mul(regressors(i, 4 + 2 * k) / S, a[2]) + a[0];
+      o[6 + 2 * k] = mul(regressors(i, 5 + 2 * k) / S, a[3]) + a[1];
+    }
+    const float x = std::min(100.f, std::max(-100.f, logits(i, 0)));
+    o[4] = scores[i] = 1.f / (1.f + CorrectlyRoundedExp{}(-x));
+  }
+  std::vector<std::size_t> candidates;
+  std::vector<float> cand_scores;
+  for (std::size_t i = 0; i < n; ++i)
+    if (scores[i] >= threshold && detail::row_finite(all.data() + 17 * i, 17))
+      candidates.push_back(i), cand_scores.push_back(scores[i]);
+  // _weighted_non_max_suppression over the candidates by descending score.
+  std::vector<std::size_t> remaining;
+  for (std::size_t k : detail::argsort_descending(cand_scores)) remaining.push_back(candidates[k]);
+  const auto at = [&](std::size_t i, int c) { return all[17 * i + std::size_t(c)]; };
+  while (!remaining.empty()) {
+    const std::size_t seed = remaining[0];
+    std::vector<std::size_t> cluster{seed}, rest;
+    const float area_s = mul(at(seed, 2) - at(seed, 0), at(seed, 3) - at(seed, 1));
+    for (std::size_t k = 1; k < remaining.size(); ++k) {
+      const std::size_t j = remaining[k];
+      const float iw = std::max(std::min(at(seed, 2), at(j, 2)) - std::max(at(seed, 0), at(j, 0)), 0.f);
+      const float ih = std::max(std::min(at(seed, 3), at(j, 3)) - std::max(at(seed, 1), at(j, 1)), 0.f);
+      const float inter = mul(ih, iw);
+      const float area_j = mul(at(j, 2) - at(j, 0), at(j, 3) - at(j, 1));
+      const float iou = inter / ((area_s + area_j) - inter);
+      (iou > nms_threshold ? cluster : rest).push_back(j);
+    }
+    remaining = rest;
+    float row[17];
+    for (int c = 0; c < 17; ++c) row[c] = at(seed, c);
+    if (cluster.size() > 1) {
+      float total = 0.f;
+      for (std::size_t j : cluster) total += at(j, 4);
+      for (int c = 0; c < 17; ++c) {
+        if (c == 4) continue;
+        float sum = 0.f;
+        for (std::size_t j : cluster) sum += mul(at(j, c), at(j, 4));
+        row[c] = sum / total;
+      }
+      row[4] = total / float(cluster.size());
+    }
+    for (int c = 0; c < 17; ++c)
+      if (c != 4) row[c] = row[c] * S;
+    if (detail::row_finite(row, 17)) out.data.insert(out.data.end(), row, row + 17);
   }
   return out;
 }
