@@ -111,27 +111,34 @@ TEST_CASE("families: YuNet matches OpenCV 4.6's FaceDetectorYN on every fixture 
   CHECK(rows_matched == 22u + 33u + 159u + 259u + 49u + 0u + 0u + 11u + 22u);
 }
 
-TEST_CASE("families: YuNet's coordinates equal OpenCV's raw rows, the sums x + w, y + h as the goldens",
-          "[families][yunet]") {
-  // opencv_raw_<set>.npy: x y w h, landmarks, score as OpenCV returns them.
-  const YunetOutputs out("family_320x240");
-  YunetPostprocessor post({0.6f, 0.45f, 5000});
-  const FamilyDetections d = post.run(out.view(), {320, 240});
-  const facepost::io::NpyArray raw = fixtures::load(yunet_dir("family_320x240"), "opencv_raw_threshold_0_6_nms_0_45.npy");
-  REQUIRE(raw.shape[0] == 33);
-  REQUIRE(d.size() == 33u);
-  std::size_t exact = 0;
-  for (std::size_t i = 0; i < 33; ++i) {
-    const float* r = raw.data.data() + 15 * i;
-    const float* g = d.data() + 15 * i;
-    CHECK(g[4] == r[14]);
-    CHECK(std::fabs(g[0] - r[0]) <= kCoordTol);
-    CHECK(std::fabs(g[2] - (r[0] + r[2])) <= kCoordTol);
-    bool same = g[0] == r[0] && g[1] == r[1];
-    for (std::size_t k = 0; k < 10; ++k) same = same && g[5 + k] == r[4 + k];
-    exact += same ? 1 : 0;
+TEST_CASE("families: YuNet's rows are OpenCV's raw rows bit for bit (x2 = x + w, y2 = y + h)", "[families][yunet]") {
+  // opencv_raw_<set>.npy: x y w h, landmarks, score exactly as OpenCV returns them.
+  int compared = 0;
+  std::size_t values = 0, exact = 0;
+  for (const YunetCase& c : kCases) {
+    const YunetOutputs out(c.name);
+    for (const YunetSet& set : kSets) {
+      const std::string raw_file = std::string("opencv_raw_") + set.name + ".npy";
+      if (!file_exists(fixtures::path(yunet_dir(c.name), raw_file))) continue;
+      INFO(c.name << " / " << set.name);
+      const facepost::io::NpyArray raw = fixtures::load(yunet_dir(c.name), raw_file);
+      YunetPostprocessor post(set.params);
+      const FamilyDetections d = post.run(out.view(), c.input);
+      REQUIRE(raw.shape.size() == 2);
+      REQUIRE(d.size() == std::size_t(raw.shape[0]));
+      for (std::size_t i = 0; i < d.size(); ++i) {
+        const float* r = raw.data.data() + 15 * i;
+        const float* g = d.data() + 15 * i;
+        const float want[15] = {r[0], r[1], r[0] + r[2], r[1] + r[3], r[14], r[4], r[5], r[6],
+                                r[7], r[8], r[9], r[10], r[11], r[12], r[13]};
+        for (std::size_t k = 0; k < 15; ++k, ++values) exact += std::memcmp(&g[k], &want[k], 4) == 0 ? 1 : 0;
+      }
+      ++compared;
+    }
   }
-  CHECK(exact == 33u);  // x, y and the landmarks bit for bit (no exp involved)
+  CHECK(compared == 9);
+  CHECK(values == 555u * 15u);
+  CHECK(exact == values);  // with facepost's exp_f32: no value differs from OpenCV's (glibc expf)
 }
 
 TEST_CASE("families: YuNet's stats count priors, candidates, ranked rows and detections", "[families][yunet]") {
