@@ -261,3 +261,38 @@ TEST_CASE("alloc: BlazeFace frames after the first allocate nothing", "[alloc][b
   facepost::BlazefacePostprocessor fresh(facepost::BlazefaceModel::front);
   CHECK(allocations_during([&] { (void)fresh.try_run(bad, {}, d); }) == 0);
 }
+
+TEST_CASE("alloc: YuNet frames after the first of a size allocate nothing", "[alloc][yunet]") {
+  auto load = [](const char* name, const char* file) {
+    return fixtures::load(std::string("families/yunet/") + name, file);
+  };
+  const facepost::io::NpyArray loc = load("mosaic_crowd_960x540", "loc.npy");
+  const facepost::io::NpyArray conf = load("mosaic_crowd_960x540", "conf.npy");
+  const facepost::io::NpyArray iou = load("mosaic_crowd_960x540", "iou.npy");
+  const facepost::YunetHeads heads{facepost::TensorView(loc.data.data(), 29400, 14),
+                                   facepost::TensorView(conf.data.data(), 29400, 2),
+                                   facepost::TensorView(iou.data.data(), 29400, 1)};
+  const facepost::InputSize in{960, 540};
+  facepost::YunetPostprocessor post;
+  CHECK(allocations_during([&] { post.run(heads, in); }) > 0);
+  // More candidates (threshold 0.6, no top_k: all 1693 enter NMS), then a rejected frame.
+  post.set_params({0.6f, 0.45f, 0});
+  CHECK(allocations_during([&] { post.run(heads, in); }) == 0);
+  CHECK(post.stats().ranked == 1693u);
+  facepost::FamilyDetections d;
+  facepost::YunetHeads bad = heads;
+  bad.iou.rows = 29399;
+  CHECK(allocations_during([&] { (void)post.try_run(bad, in, {}, d); }) == 0);
+  // A smaller size reuses the buffers; only the priors are regenerated in place.
+  const facepost::io::NpyArray sl = load("family_320x240", "loc.npy");
+  const facepost::io::NpyArray sc = load("family_320x240", "conf.npy");
+  const facepost::io::NpyArray si = load("family_320x240", "iou.npy");
+  const facepost::YunetHeads small{facepost::TensorView(sl.data.data(), 4385, 14),
+                                   facepost::TensorView(sc.data.data(), 4385, 2),
+                                   facepost::TensorView(si.data.data(), 4385, 1)};
+  CHECK(allocations_during([&] { post.run(small, {320, 240}); }) == 0);
+  CHECK(allocations_during([&] { post.run(heads, in); }) == 0);
+  // A fresh object refusing its first frame allocates nothing either.
+  facepost::YunetPostprocessor fresh;
+  CHECK(allocations_during([&] { (void)fresh.try_run(bad, in, {}, d); }) == 0);
+}

@@ -10,6 +10,7 @@
 #include "facepost/families/scrfd.hpp"
 #include "facepost/families/yolov5_face.hpp"
 #include "facepost/families/blazeface.hpp"
+#include "facepost/families/yunet.hpp"
 #include "facepost/filter.hpp"
 #include "facepost/iou.hpp"
 #include "facepost/isa.hpp"
