@@ -302,6 +302,27 @@ class FamilyCore {
 using ScrfdCore = FamilyCore<fp::ScrfdPostprocessor>;
 using Yolov5FaceCore = FamilyCore<fp::Yolov5FacePostprocessor>;
 using BlazefaceCore = FamilyCore<fp::BlazefacePostprocessor>;
+using YunetCore = FamilyCore<fp::YunetPostprocessor>;
+
+py::dict yunet_params_dict(const fp::YunetParams& p) {
+  py::dict d;
+  d["threshold"] = shortest(p.threshold);
+  d["nms_threshold"] = shortest(p.nms_threshold);
+  d["top_k"] = p.top_k;
+  return d;
+}
+
+py::array_t<float> run_yunet(YunetCore& core, const py::handle& loc, const py::handle& conf, const py::handle& iou,
+                             int width, int height, float scale_x, float scale_y, float pad_x, float pad_y, bool clip,
+                             float clip_width, float clip_height) {
+  const fp::InputSize input = make_input_size(width, height);
+  const fp::ImageMapping mapping = make_mapping(scale_x, scale_y, pad_x, pad_y, clip, clip_width, clip_height);
+  const HeldTensor l = hold_tensor(loc, "loc"), c = hold_tensor(conf, "conf"), i = hold_tensor(iou, "iou");
+  const fp::YunetHeads heads{l.view, c.view, i.view};
+  return core.run([&](fp::YunetPostprocessor& pp, fp::FamilyDetections& d) {
+    return pp.try_run(heads, input, mapping, d);
+  });
+}
 
 fp::BlazefaceModel blazeface_model(const std::string& name) {
   if (name == "front") return fp::BlazefaceModel::front;
@@ -552,6 +573,7 @@ PYBIND11_MODULE(_core, m) {
         blaze["threshold_back"] = shortest(fp::blazeface_default_threshold(fp::BlazefaceModel::back));
         blaze["nms_threshold"] = shortest(fp::BlazefaceParams{}.nms_threshold);
         d["blazeface"] = blaze;
+        d["yunet"] = yunet_params_dict(fp::YunetParams{});
         return d;
       },
       "Each detector family's default parameters (its C++ params struct), by family name.");
@@ -609,4 +631,19 @@ PYBIND11_MODULE(_core, m) {
            py::arg("pad_y"), py::arg("clip"), py::arg("clip_width"), py::arg("clip_height"))
       .def("params", [](const BlazefaceCore& c) { return blazeface_params_dict(c.post()); },
            "The parameters: model, threshold (the one in force), nms_threshold.");
+
+  py::class_<YunetCore>(m, "Yunet", "facepost::YunetPostprocessor with a lock; see facepost.Yunet.")
+      .def(py::init([](double threshold, double nms_threshold, std::size_t top_k) {
+             check(fp::detail::check_unit_threshold(threshold, "threshold"));
+             check(fp::detail::check_unit_threshold(nms_threshold, "nms_threshold"));
+             return std::make_unique<YunetCore>(fp::YunetPostprocessor(
+                 fp::YunetParams{static_cast<float>(threshold), static_cast<float>(nms_threshold), top_k}));
+           }),
+           py::arg("threshold"), py::arg("nms_threshold"), py::arg("top_k"))
+      .def("run", &run_yunet, "Post-processes one frame; returns a new float32 [K,15] array.", py::arg("loc"),
+           py::arg("conf"), py::arg("iou"), py::arg("width"), py::arg("height"), py::arg("scale_x"),
+           py::arg("scale_y"), py::arg("pad_x"), py::arg("pad_y"), py::arg("clip"), py::arg("clip_width"),
+           py::arg("clip_height"))
+      .def("params", [](const YunetCore& c) { return yunet_params_dict(c.post().params()); },
+           "The parameters: threshold, nms_threshold, top_k (0 = no limit).");
 }

@@ -4,6 +4,7 @@
 //
 // Inputs are named after each reference's outputs:
 //   scrfd        --score-8 --score-16 --score-32 --bbox-8 --bbox-16 --bbox-32 [--kps-8 --kps-16 --kps-32]
+//   yunet        --loc --conf --iou                   (FaceDetectorYN's outputs)
 //   blazeface    --regressors --classificators        (the two groups concatenated, 512 rows first)
 //   yolov5-face  --pred
 // and share --input-size, the mapping (--resize, --letterbox, --fit, --letterbox-anchor, --clip),
@@ -24,11 +25,11 @@
 namespace facepost {
 namespace cli {
 
-enum class Family { retinaface, scrfd, blazeface, yolov5_face };
+enum class Family { retinaface, scrfd, yunet, blazeface, yolov5_face };
 
 /// The --family names, in the order the usage text lists them.
 inline const std::vector<std::string>& family_names() {
-  static const std::vector<std::string> names = {"retinaface", "scrfd", "blazeface", "yolov5-face"};
+  static const std::vector<std::string> names = {"retinaface", "scrfd", "yunet", "blazeface", "yolov5-face"};
   return names;
 }
 
@@ -39,8 +40,8 @@ inline Status parse_family(const std::string& text, Family& out) noexcept {
       out = static_cast<Family>(i);
       return Status{};
     }
-  return Status::failure(Errc::bad_argument, "--family: unknown family '%s' (use retinaface, scrfd, blazeface or "
-                         "yolov5-face)", detail::shown(text).c_str());
+  return Status::failure(Errc::bad_argument, "--family: unknown family '%s' (use retinaface, scrfd, yunet, blazeface "
+                         "or yolov5-face)", detail::shown(text).c_str());
 }
 
 /// Takes "--family X" (or "--family=X") out of `args`; retinaface when absent.
@@ -79,7 +80,7 @@ struct FamilyDetectOptions {
   DetectOptions mapping;         ///< its input, resize, letterbox, fit, anchor and clip fields
   float threshold = 0.f;         ///< the family's score threshold
   double nms_threshold = 0.0;    ///< its NMS threshold
-  std::size_t limit = 0;         ///< --max-num (SCRFD), --max-det (YOLOv5-face); 0 = no limit
+  std::size_t limit = 0;         ///< --max-num (SCRFD), --top-k (YuNet), --max-det (YOLOv5-face); 0 = no limit
   BlazefaceModel model = BlazefaceModel::front;
   InputSize image{};             ///< --image-size (SCRFD's max_num centre); {0,0}: the input size
   std::string out_path;
@@ -101,6 +102,7 @@ inline FamilyTable family_table(Family f) {
       return {{"--score-8", "--score-16", "--score-32", "--bbox-8", "--bbox-16", "--bbox-32"},
               {"--kps-8", "--kps-16", "--kps-32"},
               {"--max-num", "--image-size"}};
+    case Family::yunet: return {{"--loc", "--conf", "--iou"}, {}, {"--top-k"}};
     case Family::blazeface: return {{"--regressors", "--classificators"}, {}, {"--model"}};
     case Family::yolov5_face: return {{"--pred"}, {}, {"--max-det"}};
     case Family::retinaface: break;
@@ -237,6 +239,10 @@ inline Status parse_family_detect_args(Family family, const std::vector<std::str
     // Thresholds: the family's defaults unless given.
     switch (family) {
       case Family::scrfd: out.threshold = ScrfdParams{}.threshold, out.nms_threshold = ScrfdParams{}.nms_threshold; break;
+      case Family::yunet:
+        out.threshold = YunetParams{}.threshold, out.nms_threshold = double(YunetParams{}.nms_threshold);
+        out.limit = YunetParams{}.top_k;
+        break;
       case Family::blazeface:
         out.threshold = blazeface_default_threshold(out.model);
         out.nms_threshold = double(BlazefaceParams{}.nms_threshold);
@@ -256,7 +262,7 @@ inline Status parse_family_detect_args(Family family, const std::vector<std::str
     }
     constexpr std::uint64_t kMaxCount = std::numeric_limits<std::size_t>::max();
     std::uint64_t count = 0;
-    for (const char* n : {"--max-num", "--max-det"}) {
+    for (const char* n : {"--max-num", "--max-det", "--top-k"}) {
       if (std::find(names.begin(), names.end(), n) == names.end() || !has[index(n)]) continue;
       s = parse_count(value_of[index(n)], n, kMaxCount, count);
       if (!s.ok()) return s;

@@ -55,7 +55,7 @@ std::string usage() {
   std::string u =
       "usage:\n"
       "  facepost detect --loc F.npy --conf F.npy --landms F.npy --input-size WxH [options]\n"
-      "  facepost detect --family scrfd|blazeface|yolov5-face INPUTS [options]\n"
+      "  facepost detect --family scrfd|yunet|blazeface|yolov5-face INPUTS [options]\n"
       "  facepost show F.npy [--max N]\n"
       "  facepost defaults                 print the detect defaults as one JSON line\n"
       "  facepost help | --help | --version\n"
@@ -112,7 +112,7 @@ std::string usage() {
   const facepost::BlazefaceParams blaze;
   u += "\n"
        "detect --family F: the other detector families (docs/families.md), each as its reference.\n"
-       "  --family retinaface|scrfd|blazeface|yolov5-face   (default retinaface: the options above)\n"
+       "  --family retinaface|scrfd|yunet|blazeface|yolov5-face   (default retinaface: the options above)\n"
        "  common: --input-size WxH, --resize R | --letterbox WxH [--fit] [--letterbox-anchor], --clip WxH,\n"
        "          --threshold T, --nms T, --out F.npy (float32 [K,C]), --repeat N\n"
        "  scrfd:        --score-8 --score-16 --score-32 --bbox-8 --bbox-16 --bbox-32 F.npy\n"
@@ -121,6 +121,9 @@ std::string usage() {
        "                (default " + std::to_string(scrfd.max_num) + "; 0 = no limit) with --image-size WxH (its centre;\n"
        "                default the input); --threshold: score >= T (default " + shortest(scrfd.threshold) +
        "), --nms " + shortest(scrfd.nms_threshold) + "\n"
+       "  yunet:        --loc F.npy [N,14] --conf F.npy [N,2] --iou F.npy [N,1] (FaceDetectorYN's outputs);\n"
+       "                --top-k K (default " + std::to_string(facepost::YunetParams{}.top_k) + ", before NMS; 0 = no limit); --threshold (default " +
+       shortest(facepost::YunetParams{}.threshold) + "), --nms (default " + shortest(facepost::YunetParams{}.nms_threshold) + ")\n"
        "  blazeface:    --regressors F.npy [896,16] --classificators F.npy [896,1] (raw logits, the two\n"
        "                output groups concatenated, 512 rows first); --model front|back (128 or 256 input,\n"
        "                --input-size optional); --threshold (default " +
@@ -201,7 +204,7 @@ int print_result(const facepost::RunStats& stats, const std::vector<double>& tim
   return std::fflush(stdout) == 0 ? 0 : fail(kExitData, "cannot write to stdout");
 }
 
-/// `facepost detect --family scrfd|blazeface|yolov5-face`: load the named heads, run `repeat`
+/// `facepost detect --family scrfd|yunet|blazeface|yolov5-face`: load the named heads, run `repeat`
 /// times, write [K,C] rows, print the JSON line.
 int run_family_detect(const facepost::cli::FamilyDetectOptions& opt) {
   using facepost::cli::Family;
@@ -227,6 +230,7 @@ int run_family_detect(const facepost::cli::FamilyDetectOptions& opt) {
     }
   facepost::BlazefacePostprocessor blazeface(opt.model, {opt.threshold, float(opt.nms_threshold)});
   facepost::Yolov5FacePostprocessor yolo({opt.threshold, opt.nms_threshold, opt.limit});
+  facepost::YunetPostprocessor yunet({opt.threshold, float(opt.nms_threshold), opt.limit});
 
   facepost::FamilyDetections d;
   const facepost::RunStats* stats = nullptr;
@@ -238,6 +242,10 @@ int run_family_detect(const facepost::cli::FamilyDetectOptions& opt) {
       case Family::scrfd:
         s = scrfd.try_run(scrfd_heads, input, mapping, opt.image, d);
         stats = &scrfd.stats();
+        break;
+      case Family::yunet:
+        s = yunet.try_run({views[0], views[1], views[2]}, input, mapping, d);
+        stats = &yunet.stats();
         break;
       case Family::blazeface:
         s = blazeface.try_run(facepost::BlazefaceHeads(views[0], views[1]), mapping, d);

@@ -185,3 +185,26 @@ def test_blazeface_refuses_bad_input():
         facepost.blazeface(reg[:, :895], cls[:, :895])
     with pytest.raises(ValueError, match="two output groups"):
         facepost.blazeface((reg[0],), cls)
+
+
+@pytest.mark.parametrize("case,set_name", _golden_sets("yunet"))
+def test_yunet_matches_face_detector_yn(case, set_name):
+    meta = _meta("yunet", case)
+    g = meta["golden"][set_name]
+    folder = FAMILIES / "yunet" / case
+    heads = [np.load(folder / f"{h}.npy") for h in ("loc", "conf", "iou")]
+    got = facepost.yunet(*heads, input_size=(meta["input_width"], meta["input_height"]), threshold=g["threshold"],
+                         nms_threshold=g["nms_threshold"], top_k=g["top_k"])
+    assert_matches_golden(got, np.load(folder / g["file"]))
+
+
+def test_yunet_defaults_and_errors():
+    assert facepost.FAMILY_DEFAULTS["yunet"] == {"threshold": 0.9, "nms_threshold": 0.3, "top_k": 5000}
+    folder = FAMILIES / "yunet" / "family_320x240"
+    loc, conf, iou = (np.load(folder / f"{h}.npy") for h in ("loc", "conf", "iou"))
+    with pytest.raises(ValueError, match="4385"):
+        facepost.yunet(loc, conf, iou, input_size=(640, 640))
+    with pytest.raises(ValueError, match="top_k must be a non-negative integer"):
+        facepost.yunet(loc, conf, iou, (320, 240), top_k=-1)
+    np.testing.assert_array_equal(facepost.Yunet(top_k=None)(loc, conf, iou, (320, 240)),
+                                  facepost.yunet(loc, conf, iou, (320, 240), top_k=0))

@@ -808,7 +808,7 @@ std::vector<std::string> scrfd_args(const std::string& name, bool kps) {
 
 }  // namespace
 
-TEST_CASE("detect --family runs SCRFD, BlazeFace and YOLOv5-face as their references", "[cli][families]") {
+TEST_CASE("detect --family runs SCRFD, YuNet, BlazeFace and YOLOv5-face as their references", "[cli][families]") {
   const TempDir dir;
   const std::string out = dir.file("out.npy");
   // SCRFD: det_scale as --resize, NMS after it; defaults 0.5 / 0.4.
@@ -840,6 +840,17 @@ TEST_CASE("detect --family runs SCRFD, BlazeFace and YOLOv5-face as their refere
                  dir);
   CHECK(compare_family_out(out, family_file("yolov5_face", "zidane_640x384_planted", "golden_conf_0_6_iou_0_5.npy"))
             .empty());
+
+  // YuNet: FaceDetectorYN's defaults, and --top-k before NMS.
+  const std::string y = "mosaic_crowd_960x540";
+  const std::vector<std::string> yunet = {"detect", "--family", "yunet", "--loc", family_file("yunet", y, "loc.npy"),
+                                          "--conf", family_file("yunet", y, "conf.npy"), "--iou",
+                                          family_file("yunet", y, "iou.npy"), "--input-size", "960x540", "--out", out};
+  s = expect_success(yunet, dir);
+  CHECK(s.priors == 29400);
+  CHECK(compare_family_out(out, family_file("yunet", y, "golden_default.npy")).empty());
+  expect_success(concat(yunet, {"--threshold", "0.6", "--top-k", "100"}), dir);
+  CHECK(compare_family_out(out, family_file("yunet", y, "golden_top_k_100.npy")).empty());
 
   // BlazeFace: the model's default threshold (0.65 back).
   const std::string b = "back_selfie_crowd";

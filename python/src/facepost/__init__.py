@@ -33,7 +33,8 @@ __all__ = [
     "BACKENDS", "DEFAULTS", "DEFAULT_PRESET", "Letterbox", "MAX_INPUT_SIDE", "PRESETS", "Postprocessor",
     "backend_name", "count_priors", "letterbox", "letterbox_fit", "postprocess", "preset_anchors", "priors",
     "runtime_dispatch",
-    "Blazeface", "FAMILY_DEFAULTS", "Scrfd", "Yolov5Face", "blazeface", "scrfd", "scrfd_resize", "yolov5_face",
+    "Blazeface", "FAMILY_DEFAULTS", "Scrfd", "Yolov5Face", "Yunet", "blazeface", "scrfd", "scrfd_resize",
+    "yolov5_face", "yunet",
 ]
 
 #: Every name :func:`backend_name` can return.
@@ -481,4 +482,4 @@ def letterbox(original_size: Sequence[int], input_size: Sequence[int], *, fit: s
 
 # The detector families (facepost/families.py), which use the checks above.
 from .families import (  # noqa: E402
-    FAMILY_DEFAULTS, Blazeface, Scrfd, Yolov5Face, blazeface, scrfd, scrfd_resize, yolov5_face)
+    FAMILY_DEFAULTS, Blazeface, Scrfd, Yolov5Face, Yunet, blazeface, scrfd, scrfd_resize, yolov5_face, yunet)

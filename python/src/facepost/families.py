@@ -1,4 +1,5 @@
-"""Detector families beyond RetinaFace: SCRFD (insightface), YOLOv5-face and BlazeFace (MediaPipe).
+"""Detector families beyond RetinaFace: SCRFD (insightface), YuNet (OpenCV), YOLOv5-face and
+BlazeFace (MediaPipe).
 
 Each family has a function for one call and a reusable class that keeps its buffers (as
 :func:`facepost.postprocess` and :class:`facepost.Postprocessor`). Conventions are the package's:
@@ -25,6 +26,7 @@ FAMILY_DEFAULTS: Mapping[str, Mapping[str, Any]] = types.MappingProxyType(
 _SCRFD = FAMILY_DEFAULTS["scrfd"]
 _YOLO = FAMILY_DEFAULTS["yolov5_face"]
 _BLAZE = FAMILY_DEFAULTS["blazeface"]
+_YUNET = FAMILY_DEFAULTS["yunet"]
 _BLAZE_MODELS = ("front", "back")
 
 
@@ -250,3 +252,60 @@ def blazeface(regressors: Any, scores: Any, model: str = "front", threshold: Opt
     :class:`Blazeface`."""
     return Blazeface(model, threshold, nms_threshold).run(regressors, scores, letterbox=letterbox, resize=resize,
                                                           clip_to=clip_to)
+
+
+class Yunet:
+    """Reusable YuNet post-processor (``facepost::YunetPostprocessor``), as OpenCV 4.6's
+    ``cv::FaceDetectorYN`` post-processes the network: its priors, ``sqrt(cls * clamp(iou))``
+    scores, ``score > threshold``, ``top_k`` before NMS, greedy NMS on integer rectangles.
+
+    Args:
+        threshold: ``score_threshold`` of FaceDetectorYN, in [0, 1].
+        nms_threshold: ``nms_threshold``, in [0, 1].
+        top_k: candidates entering NMS; ``0`` or ``None``: no limit.
+    """
+
+    __slots__ = ("_core",)
+
+    def __init__(self, threshold: float = _YUNET["threshold"], nms_threshold: float = _YUNET["nms_threshold"],
+                 top_k: Optional[int] = _YUNET["top_k"]) -> None:
+        self._core = _core.Yunet(_unit_interval(threshold, "threshold"),
+                                 _unit_interval(nms_threshold, "nms_threshold"), _limit(top_k, "top_k"))
+
+    def run(self, loc: np.ndarray, conf: np.ndarray, iou: np.ndarray, input_size: Sequence[int] = (640, 640), *,
+            letterbox: Optional[Tuple[float, float, float, float]] = None, resize: Optional[float] = None,
+            clip_to: Optional[Tuple[float, float]] = None) -> np.ndarray:
+        """Post-processes one frame.
+
+        Args:
+            loc, conf, iou: float32 ``[N,14]``, ``[N,2]``, ``[N,1]`` (or ``[1,N,C]``): the model's
+                outputs ``loc``, ``conf``, ``iou``; N = the prior count of ``input_size``.
+            input_size: FaceDetectorYN's input size ``(width, height)``.
+            letterbox, resize, clip_to: the package's mapping keywords, applied after NMS.
+
+        Returns:
+            float32 ``[K,15]``: x1 y1 x2 y2 score, then 5 landmarks (x, y) in FaceDetectorYN's
+            order (right eye, left eye, nose tip, right and left mouth corner), in its order.
+        """
+        width, height = _input_size(input_size)
+        return self._core.run(loc, conf, iou, width, height, *_mapping(resize, letterbox, clip_to))
+
+    __call__ = run
+
+    @property
+    def params(self) -> Mapping[str, Any]:
+        """threshold, nms_threshold, top_k (0 = no limit)."""
+        return self._core.params()
+
+    def __repr__(self) -> str:
+        p = self.params
+        return f"facepost.Yunet(threshold={p['threshold']}, nms_threshold={p['nms_threshold']}, top_k={p['top_k']})"
+
+
+def yunet(loc: np.ndarray, conf: np.ndarray, iou: np.ndarray, input_size: Sequence[int] = (640, 640),
+          threshold: float = _YUNET["threshold"], nms_threshold: float = _YUNET["nms_threshold"],
+          top_k: Optional[int] = _YUNET["top_k"], *, letterbox: Optional[Tuple[float, float, float, float]] = None,
+          resize: Optional[float] = None, clip_to: Optional[Tuple[float, float]] = None) -> np.ndarray:
+    """YuNet in one call: ``Yunet(threshold, nms_threshold, top_k).run(...)``; see :class:`Yunet`."""
+    return Yunet(threshold, nms_threshold, top_k).run(loc, conf, iou, input_size, letterbox=letterbox,
+                                                      resize=resize, clip_to=clip_to)
