@@ -12,6 +12,10 @@
 #include <string>
 #include <vector>
 
+#if FACEPOST_BENCH_HAVE_OPENCV
+#include <opencv2/dnn.hpp>
+#endif
+
 #include "facepost/facepost.hpp"
 #include "fixtures.hpp"
 #include "reference/family_ports.hpp"
@@ -213,6 +217,78 @@ void register_blazeface(const char* name, facepost::BlazefaceModel model) {
   }
 }
 
+struct YunetCase {
+  std::string name;
+  InputSize input;
+  facepost::io::NpyArray loc, conf, iou;
+};
+
+void register_yunet(const char* name, InputSize input) {
+  const std::string dir = std::string("families/yunet/") + name;
+  const YunetCase* k = keep(YunetCase{name, input, fixtures::load(dir, "loc.npy"), fixtures::load(dir, "conf.npy"),
+                                      fixtures::load(dir, "iou.npy")});
+  const std::size_t n = k->loc.data.size() / 14;
+  const TensorView loc(k->loc.data.data(), n, 14), conf(k->conf.data.data(), n, 2), iou(k->iou.data.data(), n, 1);
+  for (float t : {0.9f, 0.6f}) {
+    const float nms = t == 0.9f ? 0.3f : 0.45f;
+    const std::string row = "family/yunet/" + k->name + (t == 0.9f ? "/default" : "/threshold_0_6_nms_0_45");
+    auto port = [loc, conf, iou, input, t, nms] { return facepost_ref::yunet_port(loc, conf, iou, input, t, nms, 5000); };
+    {
+      facepost::YunetPostprocessor post({t, nms, 5000});
+      const facepost::FamilyDetections d = post.run({loc, conf, iou}, input);
+      const facepost_ref::FamilyRows p = port();
+      if (d.size() != p.size() ||
+          !fixtures::compare_with_golden(d.data(), d.size(), p.data.data(), p.size(), 1e-3f, 15).empty())
+        mismatch(row);
+    }
+    register_row(row + "/facepost", [loc, conf, iou, input, t, nms, n](benchmark::State& st) {
+      facepost::YunetPostprocessor post({t, nms, 5000});
+      std::size_t kept = 0;
+      for (auto _ : st) {
+        const facepost::FamilyDetections d = post.run({loc, conf, iou}, input);
+        benchmark::DoNotOptimize(d.data());
+        kept = d.size();
+      }
+      set_counters(st, n, kept);
+    });
+    register_row(row + "/port", [port, n](benchmark::State& st) {
+      std::size_t kept = 0;
+      for (auto _ : st) {
+        const facepost_ref::FamilyRows r = port();
+        benchmark::DoNotOptimize(r.data.data());
+        kept = r.size();
+      }
+      set_counters(st, n, kept);
+    });
+#if FACEPOST_BENCH_HAVE_OPENCV
+    // FaceDetectorYN::postProcess's steps with OpenCV's own cv::dnn::NMSBoxes (FaceDetectorYN itself
+    // takes an image and a network, not head outputs).
+    auto opencv_nms = [](const std::vector<int>& boxes, const std::vector<float>& scores, float threshold,
+                         float nms_threshold, int top_k) {
+      std::vector<cv::Rect> rects(scores.size());
+      for (std::size_t i = 0; i < scores.size(); ++i)
+        rects[i] = cv::Rect(boxes[4 * i], boxes[4 * i + 1], boxes[4 * i + 2], boxes[4 * i + 3]);
+      std::vector<int> kept;
+      cv::dnn::NMSBoxes(rects, scores, threshold, nms_threshold, kept, 1.f, top_k);
+      return std::vector<std::size_t>(kept.begin(), kept.end());
+    };
+    auto opencv = [loc, conf, iou, input, t, nms, opencv_nms] {
+      return facepost_ref::yunet_port_with(loc, conf, iou, input, t, nms, 5000, opencv_nms);
+    };
+    if (opencv().data != port().data) mismatch(row + " (cv::dnn::NMSBoxes)");
+    register_row(row + "/opencv_postprocess", [opencv, n](benchmark::State& st) {
+      std::size_t kept = 0;
+      for (auto _ : st) {
+        const facepost_ref::FamilyRows r = opencv();
+        benchmark::DoNotOptimize(r.data.data());
+        kept = r.size();
+      }
+      set_counters(st, n, kept);
+    });
+#endif
+  }
+}
+
 }  // namespace
 
 void register_families() {
@@ -220,6 +296,8 @@ void register_families() {
   register_scrfd("mosaic_crowd_3200x1796", {3200, 1796}, {960, 544}, float(0.29955456570155903), true);
   register_yolov5_face("family_640x512", {640, 512});
   register_yolov5_face("selfie_crowd_640x640", {640, 640});
+  register_yunet("selfie_640x480", {640, 480});
+  register_yunet("mosaic_crowd_960x540", {960, 540});
   register_blazeface("front_astronaut_planted", facepost::BlazefaceModel::front);
   register_blazeface("back_selfie_crowd", facepost::BlazefaceModel::back);
 }

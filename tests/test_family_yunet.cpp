@@ -393,3 +393,35 @@ TEST_CASE("families: YuNet refuses bad input with a message naming the problem",
   CHECK(post.try_run(out.view(), in, {}, d).ok());
   CHECK(d.size() == 22u);
 }
+
+// ---- against the plain port (tests/reference/family_ports.hpp) --------------------------------
+
+#include "reference/family_ports.hpp"
+
+TEST_CASE("yunet: the plain port of FaceDetectorYN reproduces the goldens as facepost does", "[families][yunet][port]") {
+  int compared = 0;
+  for (const char* name : {"family_320x240", "mosaic_crowd_960x540", "selfie_640x480"}) {
+    const std::string dir = std::string("families/yunet/") + name;
+    const facepost::io::NpyArray loc = fixtures::load(dir, "loc.npy"), conf = fixtures::load(dir, "conf.npy"),
+                                 iou = fixtures::load(dir, "iou.npy");
+    const std::size_t n = loc.data.size() / 14;
+    const facepost::TensorView l(loc.data.data(), n, 14), c(conf.data.data(), n, 2), i(iou.data.data(), n, 1);
+    const facepost::InputSize input = name[0] == 'f' ? facepost::InputSize{320, 240}
+                                      : name[0] == 'm' ? facepost::InputSize{960, 540}
+                                                       : facepost::InputSize{640, 480};
+    for (const auto& set : {std::make_pair("default", 0.9f), std::make_pair("threshold_0_6_nms_0_45", 0.6f)}) {
+      const float nms = set.second == 0.9f ? 0.3f : 0.45f;
+      const facepost_ref::FamilyRows port = facepost_ref::yunet_port(l, c, i, input, set.second, nms, 5000);
+      facepost::YunetPostprocessor post({set.second, nms, 5000});
+      const facepost::FamilyDetections d = post.run({l, c, i}, input);
+      const facepost::io::NpyArray golden = fixtures::load(dir, std::string("golden_") + set.first + ".npy");
+      INFO(name << " / " << set.first);
+      CHECK(fixtures::compare_with_golden(port.data.data(), port.size(), golden.data.data(),
+                                          std::size_t(golden.shape[0]), 1e-3f, 15)
+                .empty());
+      CHECK(fixtures::compare_with_golden(d.data(), d.size(), port.data.data(), port.size(), 1e-3f, 15).empty());
+      ++compared;
+    }
+  }
+  CHECK(compared == 6);
+}

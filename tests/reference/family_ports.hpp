@@ -9,6 +9,9 @@
 //                / det_scale, argsort, py-style NMS (+1, keep ovr <= t), max_num by centre
 //   YOLOv5-face  non_max_suppression_face: obj > t, conf = cls*obj, xywh2xyxy, conf > t,
 //                torchvision NMS (suppressed flags, double(ovr) > t), then max_det
+//   YuNet        OpenCV 4.6 FaceDetectorYN: generatePriors, postProcess on every prior (score
+//                sqrtf(cls * clamped iou), decode with the C library's expf), NMSBoxes on Rect2i
+//                (score > t, stable sort, top_k, greedy keep when overlap <= t)
 //   BlazeFace    hollance's blazeface.py: _decode_boxes on all 896 anchors, sigmoid of the clamped
 //                logits (exp in double, rounded once), score >= t, _weighted_non_max_suppression
 //                (the seed always leaves `remaining`, facepost's documented choice)
@@ -243,6 +246,104 @@ inline FamilyRows blazeface_port(const facepost::TensorView& regressors, const f
     if (detail::row_finite(row, 17)) out.data.insert(out.data.end(), row, row + 17);
   }
   return out;
+}
+
+/// OpenCV 4.6 FaceDetectorYN::postProcess on [N,14] loc, [N,2] conf, [N,1] iou for an input of
+/// W x H. `nms` chooses the NMS: nullptr = the port's own NMSBoxes, else a callable taking
+/// (boxes as x y w h ints, scores, threshold, nms_threshold, top_k) and returning kept indices
+/// (the benchmarks pass cv::dnn::NMSBoxes). Rows: x1 y1 x2 y2 score and 5 landmarks.
+template <class Nms>
+FamilyRows yunet_port_with(const facepost::TensorView& loc, const facepost::TensorView& conf,
+                           const facepost::TensorView& iou, facepost::InputSize input, float threshold,
+                           float nms_threshold, int top_k, Nms&& nms) {
+  const int W = input.width, H = input.height;
+  // generatePriors: feature maps by int division, four levels.
+  const int f2w = ((W + 1) / 2) / 2, f2h = ((H + 1) / 2) / 2;
+  const int fw[4] = {f2w / 2, f2w / 4, f2w / 8, f2w / 16}, fh[4] = {f2h / 2, f2h / 4, f2h / 8, f2h / 16};
+  const int steps[4] = {8, 16, 32, 64};
+  const std::vector<std::vector<float>> min_sizes = {{10, 16, 24}, {32, 48}, {64, 96}, {128, 192, 256}};
+  std::vector<float> priors;
+  for (int l = 0; l < 4; ++l)
+    for (int r = 0; r < fh[l]; ++r)
+      for (int c = 0; c < fw[l]; ++c)
+        for (float m : min_sizes[std::size_t(l)]) {
+          priors.push_back((float(c) + 0.5f) * float(steps[l]) / float(W));
+          priors.push_back((float(r) + 0.5f) * float(steps[l]) / float(H));
+          priors.push_back(m / float(W));
+          priors.push_back(m / float(H));
+        }
+  const std::size_t n = priors.size() / 4;
+  // postProcess: every prior decoded, its box as ints for NMS.
+  std::vector<float> faces(15 * n), scores(n);
+  std::vector<int> boxes(4 * n);
+  const float v0 = 0.1f, v1 = 0.2f;
+  for (std::size_t i = 0; i < n; ++i) {
+    const float* p = priors.data() + 4 * i;
+    const float cls = conf(i, 1);
+    float io = iou(i, 0);
+    if (io < 0.f) io = 0.f;
+    else if (io > 1.f) io = 1.f;
+    const float score = std::sqrt(mul(cls, io));
+    const float cx = mul(p[0] + mul(mul(loc(i, 0), v0), p[2]), float(W));
+    const float cy = mul(p[1] + mul(mul(loc(i, 1), v0), p[3]), float(H));
+    const float w = mul(mul(p[2], std::exp(mul(loc(i, 2), v0))), float(W));
+    const float h = mul(mul(p[3], std::exp(mul(loc(i, 3), v1))), float(H));
+    const float x1 = cx - w / 2.f, y1 = cy - h / 2.f;
+    float* f = faces.data() + 15 * i;
+    f[0] = x1, f[1] = y1, f[2] = x1 + w, f[3] = y1 + h, f[4] = score;
+    for (int k = 0; k < 5; ++k) {
+      f[5 + 2 * k] = mul(p[0] + mul(mul(loc(i, std::size_t(4 + 2 * k)), v0), p[2]), float(W));
+      f[6 + 2 * k] = mul(p[1] + mul(mul(loc(i, std::size_t(5 + 2 * k)), v0), p[3]), float(H));
+    }
+    scores[i] = score;
+    const bool finite = detail::row_finite(f, 15);
+    boxes[4 * i] = finite ? int(x1) : 0, boxes[4 * i + 1] = finite ? int(y1) : 0;
+    boxes[4 * i + 2] = finite ? int(w) : 0, boxes[4 * i + 3] = finite ? int(h) : 0;
+    if (!finite) scores[i] = -1.f;  // facepost's contract: non-finite rows never come out
+  }
+  const std::vector<std::size_t> keep = nms(boxes, scores, threshold, nms_threshold, top_k);
+  FamilyRows out;
+  for (std::size_t i : keep) out.data.insert(out.data.end(), faces.begin() + std::ptrdiff_t(15 * i),
+                                             faces.begin() + std::ptrdiff_t(15 * i + 15));
+  return out;
+}
+
+/// NMSBoxes for Rect2i as OpenCV 4.6 runs it (eta = 1).
+inline std::vector<std::size_t> yunet_nms_boxes(const std::vector<int>& boxes, const std::vector<float>& scores,
+                                                float threshold, float nms_threshold, int top_k) {
+  std::vector<std::size_t> order;
+  for (std::size_t i = 0; i < scores.size(); ++i)
+    if (scores[i] > threshold) order.push_back(i);
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return scores[a] > scores[b]; });
+  if (top_k > 0 && order.size() > std::size_t(top_k)) order.resize(std::size_t(top_k));
+  std::vector<std::size_t> keep;
+  for (std::size_t i : order) {
+    bool kept = true;
+    for (std::size_t k : keep) {
+      const int* a = boxes.data() + 4 * k;
+      const int* b = boxes.data() + 4 * i;
+      const long long aa = (long long)a[2] * a[3], ab = (long long)b[2] * b[3];
+      double inter = 0.0;
+      if (a[2] > 0 && a[3] > 0 && b[2] > 0 && b[3] > 0) {
+        const long long iw = std::min(a[0] + a[2], b[0] + b[2]) - std::max(a[0], b[0]);
+        const long long ih = std::min(a[1] + a[3], b[1] + b[3]) - std::max(a[1], b[1]);
+        if (iw > 0 && ih > 0) inter = double(iw * ih);
+      }
+      const float overlap = aa + ab <= 0 ? 1.f : 1.f - float(1.0 - inter / (double(aa + ab) - inter));
+      if (!(overlap <= nms_threshold)) {
+        kept = false;
+        break;
+      }
+    }
+    if (kept) keep.push_back(i);
+  }
+  return keep;
+}
+
+inline FamilyRows yunet_port(const facepost::TensorView& loc, const facepost::TensorView& conf,
+                             const facepost::TensorView& iou, facepost::InputSize input, float threshold,
+                             float nms_threshold, int top_k) {
+  return yunet_port_with(loc, conf, iou, input, threshold, nms_threshold, top_k, &yunet_nms_boxes);
 }
 
 }  // namespace facepost_ref
