@@ -1,9 +1,11 @@
-// fuzz_families: the detector families (SCRFD, YOLOv5-face) on configurations and head values
-// decoded from the fuzz input, against the plain ports of their references
-// (tests/reference/family_ports.hpp).
+// fuzz_families: the detector families on configurations and head values decoded from the fuzz
+// input: SCRFD and YOLOv5-face against the plain ports of their references
+// (tests/reference/family_ports.hpp) bit for bit; YuNet and BlazeFace, whose ports call another
+// exp (an ulp can move a decision on adversarial values), against their invariants.
 //
 // The input decodes, front to back, to (tests/fuzz/make_corpus.py writes the seeds):
-//   family (even: SCRFD, odd: YOLOv5-face), width and height codes (32, 64 or 96 px), threshold,
+//   family (code % 6: 0 and 2 SCRFD, 1 and 3 YOLOv5-face, 4 YuNet, 5 BlazeFace), width and height codes (32, 64 or
+//   96 px; BlazeFace: its model's), threshold,
 //   NMS threshold, max_num / max_det, SCRFD scale, SCRFD keypoints flag, then the head values:
 //   each value a byte below 224 = a small number (0 to 3.98 in 1/64 steps: overlapping boxes,
 //   scores on and around the thresholds), else the next 4 bytes' raw float bits (NaN, Inf,
@@ -154,13 +156,88 @@ void fuzz_yolov5_face(fuzz::ByteReader& in, InputSize input) {
              "YOLOv5-face: a second run differs");
 }
 
+/// YuNet and BlazeFace: the status, every value finite, at most one row per candidate, scores
+/// above the threshold (YuNet: sorted), and a re-run with the same bits.
+void check_invariants(const FamilyDetections& d, const facepost::RunStats& stats, float threshold, bool sorted,
+                      bool strict, const char* family) {
+  FUZZ_CHECK(d.size() == stats.detections && d.size() <= stats.ranked && stats.ranked <= stats.candidates &&
+                 stats.candidates <= stats.priors,
+             "%s: counts %zu <= %zu <= %zu <= %zu do not hold", family, d.size(), stats.ranked, stats.candidates,
+             stats.priors);
+  for (std::size_t i = 0; i < d.size() * d.cols(); ++i)
+    FUZZ_CHECK(std::isfinite(d.data()[i]), "%s: value %zu is not finite", family, i);
+  for (std::size_t i = 0; i < d.size(); ++i) {
+    if (strict) FUZZ_CHECK(d[i].score() > threshold, "%s: row %zu score %g <= %g", family, i, double(d[i].score()), double(threshold));
+    if (sorted && i > 0) FUZZ_CHECK(d[i - 1].score() >= d[i].score(), "%s: scores increase at row %zu", family, i);
+  }
+}
+
+void fuzz_yunet(fuzz::ByteReader& in, InputSize input) {
+  const float threshold = decode_threshold(in.u8());
+  const float nms = decode_threshold(in.u8());
+  const std::size_t top_k = in.u8() % 8;
+  const std::size_t rows = facepost::yunet_prior_count(input);
+  const std::vector<float> loc = decode_values(in, rows * 14), conf = decode_values(in, rows * 2),
+                           iou = decode_values(in, rows);
+  const facepost::YunetHeads h{TensorView(loc.data(), rows, 14), TensorView(conf.data(), rows, 2),
+                               TensorView(iou.data(), rows, 1)};
+  facepost::YunetPostprocessor post({threshold, nms, top_k});
+  FamilyDetections d;
+  const facepost::Status s = post.try_run(h, input, {}, d);
+  const Errc expected = valid_unit(double(threshold)) && valid_unit(double(nms)) ? Errc::ok : Errc::bad_threshold;
+  FUZZ_CHECK(s.code() == expected, "YuNet: got %s (%s), expected %s", facepost::errc_name(s.code()), s.message(),
+             facepost::errc_name(expected));
+  if (!s.ok()) {
+    FUZZ_CHECK(d.empty(), "YuNet: a failure left %zu detections", d.size());
+    return;
+  }
+  check_invariants(d, post.stats(), threshold, true, true, "YuNet");
+  FUZZ_CHECK(top_k == 0 || d.size() <= top_k, "YuNet: %zu rows past top_k %zu", d.size(), top_k);
+  const std::vector<float> first(d.data(), d.data() + d.size() * d.cols());
+  const FamilyDetections again = post.run(h, input);
+  FUZZ_CHECK(again.size() * again.cols() == first.size() && (first.empty() ||
+                 std::memcmp(again.data(), first.data(), first.size() * sizeof(float)) == 0),
+             "YuNet: a second run differs");
+}
+
+void fuzz_blazeface(fuzz::ByteReader& in) {
+  const facepost::BlazefaceModel model = in.u8() % 2 ? facepost::BlazefaceModel::back : facepost::BlazefaceModel::front;
+  const float threshold = decode_threshold(in.u8());
+  const float nms = decode_threshold(in.u8());
+  // Regressors in input pixels around the anchors: small numbers times 16, raw floats as they come.
+  std::vector<float> reg = decode_values(in, 896 * 16), logits = decode_values(in, 896);
+  for (float& v : reg) v = v * 16.f - 32.f;
+  for (float& v : logits) v = v * 4.f - 8.f;
+  const facepost::BlazefaceHeads h(TensorView(reg.data(), 896, 16), TensorView(logits.data(), 896, 1));
+  facepost::BlazefacePostprocessor post(model, {threshold, nms});
+  FamilyDetections d;
+  const facepost::Status s = post.try_run(h, {}, d);  // must terminate: degenerate boxes, NMS 1
+  const Errc expected = valid_unit(double(threshold)) && valid_unit(double(nms)) ? Errc::ok : Errc::bad_threshold;
+  FUZZ_CHECK(s.code() == expected, "BlazeFace: got %s (%s), expected %s", facepost::errc_name(s.code()), s.message(),
+             facepost::errc_name(expected));
+  if (!s.ok()) {
+    FUZZ_CHECK(d.empty(), "BlazeFace: a failure left %zu detections", d.size());
+    return;
+  }
+  check_invariants(d, post.stats(), threshold, false, false, "BlazeFace");
+  const std::vector<float> first(d.data(), d.data() + d.size() * d.cols());
+  const FamilyDetections again = post.run(h);
+  FUZZ_CHECK(again.size() * again.cols() == first.size() && (first.empty() ||
+                 std::memcmp(again.data(), first.data(), first.size() * sizeof(float)) == 0),
+             "BlazeFace: a second run differs");
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   fuzz::ByteReader in(data, size);
   const std::uint8_t family = in.u8();
   const InputSize input{32 * (1 + in.u8() % 3), 32 * (1 + in.u8() % 3)};
-  if (family % 2 == 0) fuzz_scrfd(in, input);
-  else fuzz_yolov5_face(in, input);
+  switch (family % 6) {  // 0-3 as the first seeds and regressions were written: SCRFD, YOLOv5-face
+    case 0: case 2: fuzz_scrfd(in, input); break;
+    case 1: case 3: fuzz_yolov5_face(in, input); break;
+    case 4: fuzz_yunet(in, input); break;
+    default: fuzz_blazeface(in); break;
+  }
   return 0;
 }

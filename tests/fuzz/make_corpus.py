@@ -157,7 +157,8 @@ def cli_seeds():
 
 # ------------------------------------------------------------------------------------------------
 # fuzz_families: the header bytes fuzz_families.cpp decodes (family, width and height codes,
-# threshold, NMS threshold, max_num / max_det, SCRFD scale and keypoints flag), then values.
+# threshold, NMS threshold, max_num / max_det / top_k, SCRFD scale and keypoints flag; BlazeFace:
+# model, threshold, NMS threshold), then values.
 
 def families_seeds():
     rng = np.random.default_rng(3)
@@ -168,6 +169,9 @@ def families_seeds():
         "scrfd_refused_threshold": bytes([0, 0, 0, 9, 2, 0, 0, 0]),
         "yolo_64x64_t025_iou045": bytes([1, 1, 1, 1, 6, 0]),
         "yolo_96x64_t05_iou05_max5": bytes([3, 2, 1, 2, 2, 5]),
+        "yunet_96x64_t05_nms03_top5": bytes([4, 2, 1, 2, 5, 5]),
+        "blazeface_back_t05_nms03": bytes([5, 0, 0, 1, 2, 5]),
+        "blazeface_front_nms1": bytes([5, 0, 0, 0, 2, 4]),
     }
     for name, head in seeds.items():
         # Small values (bytes below 224) with a few raw floats (a 255 byte, then 4 bytes of bits).
