@@ -289,9 +289,45 @@ void register_yunet(const char* name, InputSize input) {
   }
 }
 
+/// RetinaFace through the family interface against BasicPostprocessor directly, same frames.
+void register_retinaface(const fixtures::Fixture& fx) {
+  const fixtures::Heads* heads = keep(fixtures::Heads(fx.name));
+  const std::string row = std::string("family/retinaface/") + fx.name + "/reference_detect";
+  const facepost::ImageMapping m = facepost::ImageMapping::resize(fx.resize);
+  {
+    facepost::RetinafacePostprocessor family(fx.anchors);
+    facepost::Postprocessor pipeline(fx.anchors);
+    const facepost::FamilyDetections d = family.run(heads->view(), fx.input, m);
+    const facepost::Detections p = pipeline.run(heads->view(), fx.input, m);
+    if (d.size() != p.size() || (d.size() && std::memcmp(d.data(), p.data(), d.size() * 15 * sizeof(float)) != 0))
+      mismatch(row);
+  }
+  register_row(row + "/family", [fx, heads, m](benchmark::State& st) {
+    facepost::RetinafacePostprocessor post(fx.anchors);
+    std::size_t n = 0;
+    for (auto _ : st) {
+      const facepost::FamilyDetections d = post.run(heads->view(), fx.input, m);
+      benchmark::DoNotOptimize(d.data());
+      n = d.size();
+    }
+    set_counters(st, heads->loc.data.size() / 4, n);
+  });
+  register_row(row + "/postprocessor", [fx, heads, m](benchmark::State& st) {
+    facepost::Postprocessor post(fx.anchors);
+    std::size_t n = 0;
+    for (auto _ : st) {
+      const facepost::Detections d = post.run(heads->view(), fx.input, m);
+      benchmark::DoNotOptimize(d.data());
+      n = d.size();
+    }
+    set_counters(st, heads->loc.data.size() / 4, n);
+  });
+}
+
 }  // namespace
 
 void register_families() {
+  for (const fixtures::Fixture& fx : fixtures::all()) register_retinaface(fx);
   register_scrfd("family_640x640", {640, 640}, {640, 640}, 1.f, true);
   register_scrfd("mosaic_crowd_3200x1796", {3200, 1796}, {960, 544}, float(0.29955456570155903), true);
   register_yolov5_face("family_640x512", {640, 512});

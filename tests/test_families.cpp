@@ -357,3 +357,28 @@ TEST_CASE("families: SCRFD and YOLOv5-face equal their ports bit for bit on rand
   }
   CHECK(frames == 80);
 }
+
+TEST_CASE("families: RetinaFace through the family interface equals the pipeline and the goldens",
+          "[families][retinaface]") {
+  int compared = 0;
+  for (const fixtures::Fixture& fx : fixtures::all()) {
+    const fixtures::Heads heads(fx.name);
+    for (const fixtures::GoldenSet& set : fixtures::golden_sets()) {
+      facepost::RetinafacePostprocessor family(fx.anchors, set.params);
+      facepost::Postprocessor pipeline(fx.anchors, set.params);
+      const ImageMapping m = ImageMapping::resize(fx.resize);
+      const FamilyDetections d = family.run(heads.view(), fx.input, m);
+      const facepost::Detections p = pipeline.run(heads.view(), fx.input, m);
+      INFO(fx.name << " / " << set.name);
+      REQUIRE(d.size() == p.size());
+      REQUIRE(d.cols() == 15);
+      CHECK((d.size() == 0 || std::memcmp(d.data(), p.data(), d.size() * 15 * sizeof(float)) == 0));
+      for (std::size_t i = 0; i < d.size(); ++i) REQUIRE(d.source_index(i) == p.prior_index(i));
+      CHECK(family.stats().detections == d.size());
+      const facepost::io::NpyArray golden = fixtures::load(fx.name, std::string("golden_") + set.name + ".npy");
+      CHECK(fixtures::compare_with_golden(d.data(), d.size(), golden.data.data(), std::size_t(golden.shape[0])).empty());
+      ++compared;
+    }
+  }
+  CHECK(compared == 20);
+}

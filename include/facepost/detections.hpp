@@ -41,6 +41,8 @@ class Detections {
   FACEPOST_ABI_TAG DetectionRef operator[](std::size_t i) const noexcept { return DetectionRef{rows_ + kDetectionCols * i}; }
   /// Index of the prior (row of the input tensors) each detection came from.
   FACEPOST_ABI_TAG std::uint32_t prior_index(std::size_t i) const noexcept { return prior_index_[i]; }
+  /// All of them, size() entries.
+  FACEPOST_ABI_TAG const std::uint32_t* prior_indices() const noexcept { return prior_index_; }
   /// The rows as an Eigen [K,15] map.
   FACEPOST_ABI_TAG DetectionMatrix matrix() const noexcept { return DetectionMatrix(rows_, Eigen::Index(count_), 15); }
 

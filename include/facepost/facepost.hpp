@@ -7,6 +7,7 @@
 #include "facepost/detections.hpp"
 #include "facepost/error.hpp"
 #include "facepost/families/family.hpp"
+#include "facepost/families/retinaface.hpp"
 #include "facepost/families/scrfd.hpp"
 #include "facepost/families/yolov5_face.hpp"
 #include "facepost/families/blazeface.hpp"

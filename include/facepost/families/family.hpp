@@ -2,6 +2,7 @@
 //
 // Every family runs the same stages as the RetinaFace pipeline, with its own choices:
 //
+//   (RetinaFace's object with this interface: families/retinaface.hpp)
 //   stage        RetinaFace              SCRFD                      YOLOv5-face
 //   points       PriorGrid (SSD priors)  anchor centres, 2 a cell   none (the head decodes)
 //   score        softmax column, >       sigmoid output, >=         obj > t, then cls*obj > t
