@@ -9,6 +9,7 @@
 // is false and fires at the inlined call sites, so it is silenced for this file.
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
 #pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Warray-bounds"
 #endif
 #include <Eigen/Geometry>
 
