@@ -29,6 +29,8 @@ using facepost::AlignTemplate;
 using facepost::Errc;
 using facepost::Similarity2D;
 
+constexpr double kPi = 3.14159265358979323846;
+
 /// Eigen::umeyama (SVD, with scale) of n points (x, y) interleaved at src onto the template.
 template <class T>
 Eigen::Matrix<double, 2, 3> eigen_umeyama(const T* src, std::size_t step, const AlignTemplate& t) {
@@ -199,7 +201,7 @@ TEST_CASE("align: collinear landmarks give skimage's proper rotation", "[align]"
   // Five distinct points on one line through (100, 100) at 30 degrees; template points on the
   // x axis. The cross-covariance has rank 1: skimage (rank == dim - 1) and Eigen take the
   // rotation that maps the line's direction onto the template's, with scale s1 / var.
-  const double c = std::cos(M_PI / 6), sn = std::sin(M_PI / 6);
+  const double c = std::cos(kPi / 6), sn = std::sin(kPi / 6);
   const double ts[5] = {-2, -1, 0, 1.5, 3};
   double src[10], dst[10];
   for (int k = 0; k < 5; ++k) {
@@ -213,7 +215,7 @@ TEST_CASE("align: collinear landmarks give skimage's proper rotation", "[align]"
   REQUIRE(facepost::try_estimate_similarity(src, line, m).ok());
   CHECK(relative_difference(m, eigen_umeyama(src, 2, line)) < 1e-12);
   CHECK(m.scale() == Approx(0.5));
-  CHECK(std::atan2(m.m[1][0], m.m[0][0]) == Approx(-M_PI / 6));
+  CHECK(std::atan2(m.m[1][0], m.m[0][0]) == Approx(-kPi / 6));
   for (int k = 0; k < 5; ++k) {
     CHECK(m.apply_x(src[2 * k], src[2 * k + 1]) == Approx(dst[2 * k]));
     CHECK(m.apply_y(src[2 * k], src[2 * k + 1]) == Approx(dst[2 * k + 1]));
