@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "facepost/facepost.hpp"
+#include "align.hpp"
 #include "dispatch_peer.hpp"
 #include "families.hpp"
 #include "fixtures.hpp"
@@ -509,6 +510,7 @@ int main(int argc, char** argv) {
   register_fixtures();
   register_synthetic();
   facepost_bench::register_families();
+  facepost_bench::register_align();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return EXIT_SUCCESS;

@@ -437,6 +437,44 @@ py::array_t<float> run_yolov5_face(Yolov5FaceCore& core, const py::handle& pred,
   });
 }
 
+// ---- alignment -------------------------------------------------------------------------------
+
+py::array_t<double> template_array(const fp::AlignTemplate& t) {
+  py::array_t<double> a({static_cast<py::ssize_t>(t.count), py::ssize_t{2}});
+  std::memcpy(a.mutable_data(), t.xy, 2 * t.count * sizeof(double));
+  return a;
+}
+
+/// facepost::try_align_rows over a C-contiguous [K,C] float32 or float64 array whose points start
+/// at column first_col, onto a C-contiguous float64 [P,2] template; a new float64 [K,2,3].
+template <class T>
+py::array_t<double> align_rows(const py::array& rows, std::size_t first_col, const fp::AlignTemplate& t) {
+  const std::size_t k = static_cast<std::size_t>(rows.shape(0)), cols = static_cast<std::size_t>(rows.shape(1));
+  std::vector<fp::Similarity2D> out(k);
+  fp::Status s;
+  {
+    py::gil_scoped_release nogil;
+    s = fp::try_align_rows(static_cast<const T*>(rows.data()), k, cols, first_col, t, out.data(), out.size());
+  }
+  check(s);
+  py::array_t<double> result({static_cast<py::ssize_t>(k), py::ssize_t{2}, py::ssize_t{3}});
+  if (k > 0) std::memcpy(result.mutable_data(), out.data(), k * sizeof(fp::Similarity2D));
+  return result;
+}
+
+py::array_t<double> align(const py::array& rows, std::size_t first_col, const py::array& tmpl) {
+  static_assert(sizeof(fp::Similarity2D) == 6 * sizeof(double), "Similarity2D is six doubles");
+  if (rows.ndim() != 2 || !(rows.flags() & py::array::c_style))
+    value_error("align: landmarks must be a C-contiguous [K,C] array");
+  if (tmpl.ndim() != 2 || tmpl.shape(1) != 2 || !(tmpl.flags() & py::array::c_style) ||
+      !py::isinstance<py::array_t<double>>(tmpl))
+    value_error("align: the template must be a C-contiguous float64 [P,2] array");
+  const fp::AlignTemplate t{static_cast<const double*>(tmpl.data()), static_cast<std::size_t>(tmpl.shape(0))};
+  if (is_native_float32(rows.dtype())) return align_rows<float>(rows, first_col, t);
+  if (py::isinstance<py::array_t<double>>(rows)) return align_rows<double>(rows, first_col, t);
+  value_error("align: landmarks must be float32 or float64, got " + py::str(rows.dtype()).cast<std::string>());
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -561,6 +599,20 @@ PYBIND11_MODULE(_core, m) {
            "The anchor configuration: min_sizes, steps, variance, clip_priors.")
       .def("params", [](const Core& c) { return params_dict(c.core().params()); },
            "The parameters: threshold, nms_threshold, iou, top_k, keep_top_k (0 = no limit), logits.");
+
+  m.def(
+      "arcface_template",
+      [](int size) {
+        fp::ArcfaceTemplate t;
+        check(fp::try_arcface_template(size, t));
+        return template_array(t.view());
+      },
+      "facepost::try_arcface_template: insightface's ArcFace points for size x size crops, float64 [5,2].",
+      py::arg("size"));
+  m.def("align", &align,
+        "facepost::try_align_rows: the similarity of each row's points (from column first_col) onto the "
+        "template; a new float64 [K,2,3].",
+        py::arg("rows"), py::arg("first_col"), py::arg("template"));
 
   m.def(
       "family_defaults",

@@ -11,6 +11,7 @@ packages=(
   python3-skbuild python3-venv         # `pip install --no-build-isolation .` into a venv (check.sh 1b)
   libopencv-dev python3-opencv         # detect_faces (cv::dnn), Python pipeline test, OpenCV NMS peer
   python3-matplotlib                   # tools/bench_report.py plot
+  python3-skimage                      # python/tests/test_align.py: skimage.transform.SimilarityTransform
   g++-aarch64-linux-gnu qemu-user      # NEON build, run under qemu
   clang-14 libclang-rt-14-dev          # libFuzzer targets
 )

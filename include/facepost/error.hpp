@@ -38,6 +38,7 @@ enum class Errc {
   bad_argument,          ///< any other invalid argument (CLI and file parsing)
   io_error,              ///< a file could not be read or written, or is malformed
   device_error,          ///< a CUDA call failed (the message names the call and the CUDA error)
+  bad_landmarks,         ///< align: a face's landmarks define no similarity (non-finite, all equal, ...)
 };
 
 FACEPOST_ABI_BEGIN
@@ -57,6 +58,7 @@ inline const char* errc_name(Errc c) noexcept {
     case Errc::bad_argument: return "bad_argument";
     case Errc::io_error: return "io_error";
     case Errc::device_error: return "device_error";
+    case Errc::bad_landmarks: return "bad_landmarks";
   }
   return "unknown";
 }

@@ -1,6 +1,7 @@
 // facepost/facepost.hpp - everything: include this one header.
 #pragma once
 
+#include "facepost/align.hpp"
 #include "facepost/anchors.hpp"
 #include "facepost/decode.hpp"
 #include "facepost/dispatch.hpp"

@@ -33,6 +33,7 @@ __all__ = [
     "BACKENDS", "DEFAULTS", "DEFAULT_PRESET", "Letterbox", "MAX_INPUT_SIDE", "PRESETS", "Postprocessor",
     "backend_name", "count_priors", "letterbox", "letterbox_fit", "postprocess", "preset_anchors", "priors",
     "runtime_dispatch",
+    "align", "arcface_template",
     "Blazeface", "FAMILY_DEFAULTS", "Scrfd", "Yolov5Face", "Yunet", "blazeface", "scrfd", "scrfd_resize",
     "yolov5_face", "yunet",
 ]
@@ -483,3 +484,6 @@ def letterbox(original_size: Sequence[int], input_size: Sequence[int], *, fit: s
 # The detector families (facepost/families.py), which use the checks above.
 from .families import (  # noqa: E402
     FAMILY_DEFAULTS, Blazeface, Scrfd, Yolov5Face, Yunet, blazeface, scrfd, scrfd_resize, yolov5_face, yunet)
+
+# Face alignment (facepost/alignment.py), which uses the checks above.
+from .alignment import align, arcface_template  # noqa: E402
