@@ -4,7 +4,7 @@
 #   padded         the photo pasted into a 900x600 canvas: letterbox padding mapped back
 #   options        --threshold/--nms/--repeat take effect
 #   bad_arguments  every bad command line: exit 1..127 and one stderr line naming the problem
-cmake_minimum_required(VERSION 3.25)
+cmake_minimum_required(VERSION 3.19...3.25)  # string(JSON)
 foreach(var MODE DETECT_FACES IMAGE_TOOL PHOTO WORK_DIR)
   if(NOT DEFINED ${var})
     message(FATAL_ERROR "${var} is not set")
