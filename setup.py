@@ -1,6 +1,8 @@
 """Build script of the Python package `facepost` (see pyproject.toml): scikit-build runs the
 project's CMake with only the Python module on, and setuptools packages python/src/facepost with
-the extension CMake built. The version is the C++ library's (include/facepost/version.hpp)."""
+the extension CMake built. The version is project(VERSION) of CMakeLists.txt, as for the C++
+headers (include/facepost/version.hpp is generated from it); python/tests/test_api.py checks that
+the installed distribution's version is the one the extension was compiled with."""
 import pathlib
 import re
 import sys
@@ -8,8 +10,8 @@ import sys
 from skbuild import setup
 
 ROOT = pathlib.Path(__file__).resolve().parent
-VERSION = re.search(r'#define FACEPOST_VERSION_STRING "([^"]+)"',
-                    (ROOT / "include" / "facepost" / "version.hpp").read_text()).group(1)
+VERSION = re.search(r"^project\(facepost\s+VERSION\s+([0-9.]+)", (ROOT / "CMakeLists.txt").read_text(),
+                    re.MULTILINE).group(1)
 
 cmake_args = [
     f"-DPython_EXECUTABLE={sys.executable}",

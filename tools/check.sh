@@ -12,6 +12,8 @@
 #      the kernels and host code on the CPU emulation (label cuda_emulated), also under TSan
 #   6. Metal: the kernels and host code on the MSL shim (label metal_emulated, run in stage 1)
 #      under TSan
+# The CMake configurations are the presets of CMakePresets.json (release, neon, cuda,
+# cuda-emulated; fuzz in tools/ci/fuzz.sh).
 # Environment: FACEPOST_SKIP_APT=1 skips apt-get; FACEPOST_JOBS (default 2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,19 +27,24 @@ stage "dependencies"
 bash tools/install-deps.sh
 
 stage "1. release build and tests"
-run cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DFACEPOST_PYTHON=ON
-run cmake --build build -j"$jobs"
-run ctest --test-dir build -j"$jobs"
+run cmake --preset release
+# Configure generates include/facepost/version.hpp from project(VERSION): a version change must
+# come with the regenerated header, which plain `-I include` users get.
+if git rev-parse --is-inside-work-tree > /dev/null 2>&1 && ! git diff --quiet -- include/facepost/version.hpp; then
+  git --no-pager diff -- include/facepost/version.hpp
+  echo "error: configure regenerated include/facepost/version.hpp (project(VERSION) changed): commit it" >&2
+  exit 1
+fi
+run cmake --build --preset release -j"$jobs"
+run ctest --preset release -j"$jobs"
 
 stage "1b. Python package (pip install into a venv, tests against it)"
 run bash tools/ci/python_package.sh
 
 stage "2. NEON (aarch64 cross build under qemu)"
-run cmake -S . -B build-neon -DCMAKE_BUILD_TYPE=Release \
-  -DCMAKE_TOOLCHAIN_FILE=cmake/toolchains/aarch64-linux-gnu.cmake \
-  -DFACEPOST_BUILD_TOOLS=OFF -DFACEPOST_BUILD_BENCHMARKS=OFF -DFACEPOST_BUILD_EXAMPLES=OFF -DFACEPOST_INSTALL=OFF
-run cmake --build build-neon -j"$jobs" --target facepost_tests
-run ctest --test-dir build-neon -j"$jobs" -R '^facepost_tests'
+run cmake --preset neon
+run cmake --build --preset neon -j"$jobs"
+run ctest --preset neon -j"$jobs"
 
 stage "3. sanitizers"
 run bash tools/ci/sanitizers.sh
@@ -48,17 +55,15 @@ FACEPOST_FUZZ_SECONDS=${FACEPOST_FUZZ_SECONDS:-30} run bash tools/ci/fuzz.sh
 stage "5. CUDA (compile; device tests skip without a GPU)"
 nvcc=${CUDACXX:-$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)}
 if [ -x "$nvcc" ]; then
-  run cmake -S . -B build-cuda -DCMAKE_BUILD_TYPE=Release -DFACEPOST_CUDA=ON -DCMAKE_CUDA_COMPILER="$nvcc" \
-    -DFACEPOST_BUILD_TESTS=OFF -DFACEPOST_BUILD_TOOLS=OFF -DFACEPOST_BUILD_BENCHMARKS=OFF -DFACEPOST_BUILD_EXAMPLES=OFF
-  run cmake --build build-cuda -j"$jobs"
-  run ctest --test-dir build-cuda -R cuda -LE cuda_emulated
-  run ctest --test-dir build-cuda -L cuda_emulated -j"$jobs"
+  run cmake --preset cuda -DCMAKE_CUDA_COMPILER="$nvcc"
+  run cmake --build --preset cuda -j"$jobs"
+  run ctest --preset cuda
+  run ctest --preset cuda-emulated-in-cuda -j"$jobs"
 else
   echo "nvcc not found: CUDA compilation skipped; the emulated CUDA tests need only the host compiler"
-  run cmake -S . -B build-cuda-emu -DCMAKE_BUILD_TYPE=Release -DFACEPOST_CUDA_EMULATED=ON \
-    -DFACEPOST_BUILD_TESTS=OFF -DFACEPOST_BUILD_TOOLS=OFF -DFACEPOST_BUILD_BENCHMARKS=OFF -DFACEPOST_BUILD_EXAMPLES=OFF
-  run cmake --build build-cuda-emu -j"$jobs" --target facepost_cuda_emulated_tests
-  run ctest --test-dir build-cuda-emu -L cuda_emulated -j"$jobs"
+  run cmake --preset cuda-emulated
+  run cmake --build --preset cuda-emulated -j"$jobs"
+  run ctest --preset cuda-emulated -j"$jobs"
 fi
 # The emulated CUDA tests need no nvcc: under ThreadSanitizer, the reduced [tsan] case set.
 run bash tools/ci/cuda_emulated_tsan.sh

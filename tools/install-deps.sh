@@ -6,6 +6,7 @@ if [ "${FACEPOST_SKIP_APT:-0}" = 1 ]; then exit 0; fi
 packages=(
   cmake g++ make                       # build
   libeigen3-dev                        # the library's one dependency
+  pkgconf git                          # install tests: facepost.pc consumer, source tarball
   catch2 libbenchmark-dev              # tests, benchmarks
   pybind11-dev python3-dev python3-numpy python3-pytest  # Python module and its tests
   python3-skbuild python3-venv         # `pip install --no-build-isolation .` into a venv (check.sh 1b)

@@ -6,7 +6,7 @@
 #   bad_arguments  every bad command line: exit 1..127 and one stderr line naming the problem
 #   blazeface      --family blazeface (front and back models) finds the photo's face where RetinaFace
 #                  does (IoU > 0.5), with 6 keypoints
-cmake_minimum_required(VERSION 3.25)
+cmake_minimum_required(VERSION 3.19...3.25)  # string(JSON)
 foreach(var MODE DETECT_FACES IMAGE_TOOL PHOTO WORK_DIR)
   if(NOT DEFINED ${var})
     message(FATAL_ERROR "${var} is not set")

@@ -157,6 +157,25 @@ def test_backend_name_is_a_known_kernel_set():
         assert name == ("avx512" if avx512 else "avx2" if avx2 else "scalar"), sorted(flags)
 
 
+def test_version_is_the_cmake_projects():
+    """One version: project(VERSION) of CMakeLists.txt, which generates version.hpp (compiled into
+    _core.__version__) and which setup.py reads for the distribution's metadata."""
+    cmake = (ROOT / "CMakeLists.txt").read_text()
+    project_version = re.search(r"^project\(facepost\s+VERSION\s+([0-9.]+)", cmake, re.MULTILINE).group(1)
+    assert facepost.__version__ == project_version
+    try:
+        from importlib import metadata
+    except ImportError:  # Python 3.7
+        return
+    try:
+        dist = metadata.distribution("facepost")
+    except metadata.PackageNotFoundError:
+        return  # the build tree's package (ctest): no distribution metadata
+    installed = pathlib.Path(str(dist.locate_file("facepost/__init__.py"))).resolve()
+    if installed == pathlib.Path(facepost.__file__).resolve():  # not some other installed facepost
+        assert dist.version == project_version
+
+
 def test_package_layout():
     """The API is Python (signatures visible to inspect), the extension is private, typed, and the
     package is marked typed (PEP 561)."""

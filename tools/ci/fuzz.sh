@@ -25,10 +25,9 @@ run() {
   "$@"
 }
 
-run cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_COMPILER=$cxx" -DFACEPOST_FUZZ=ON \
-  -DFACEPOST_BUILD_TESTS=OFF -DFACEPOST_BUILD_TOOLS=OFF -DFACEPOST_BUILD_EXAMPLES=OFF \
-  -DFACEPOST_BUILD_BENCHMARKS=OFF -DFACEPOST_PYTHON=OFF -DFACEPOST_CUDA=OFF
-run cmake --build "$build" -j "$jobs"
+# The fuzz preset of CMakePresets.json (its binaryDir is build-fuzz), with this compiler.
+run cmake --preset fuzz "-DCMAKE_CXX_COMPILER=$cxx"
+run cmake --build --preset fuzz -j "$jobs"
 
 dir=$build/tests/fuzz
 # tests/fuzz/CMakeLists.txt writes <target>.args: libFuzzer options and corpus folders, one a line.

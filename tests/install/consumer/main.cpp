@@ -6,6 +6,10 @@
 
 #include <facepost/facepost.hpp>
 
+static_assert(FACEPOST_VERSION ==
+                  FACEPOST_VERSION_MAJOR * 10000 + FACEPOST_VERSION_MINOR * 100 + FACEPOST_VERSION_PATCH,
+              "FACEPOST_VERSION packs MAJOR.MINOR.PATCH");
+
 int main() {
   const facepost::AnchorConfig anchors = facepost::to_anchor_config(facepost::presets::retinaface_mnet{});
   const facepost::InputSize input{32, 32};
