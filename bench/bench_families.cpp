@@ -26,10 +26,7 @@ namespace {
 using facepost::InputSize;
 using facepost::TensorView;
 
-TensorView view_2d(const facepost::io::NpyArray& a) {
-  const std::size_t rank = a.shape.size();
-  return TensorView(a.data.data(), std::size_t(a.shape[rank - 2]), std::size_t(a.shape[rank - 1]));
-}
+using fixtures::view_2d;
 
 [[noreturn]] void mismatch(const std::string& what) {
   std::fprintf(stderr, "bench_families: %s: facepost and the port disagree\n", what.c_str());
@@ -50,16 +47,8 @@ struct ScrfdCase {
   std::string name;
   InputSize image, input;
   float det_scale;
-  facepost::io::NpyArray score[3], bbox[3], kps[3];
-  facepost::ScrfdHeads heads() const {
-    facepost::ScrfdHeads h;
-    for (int l = 0; l < 3; ++l) {
-      h.score[l] = view_2d(score[l]);
-      h.bbox[l] = view_2d(bbox[l]);
-      if (!kps[l].data.empty()) h.kps[l] = view_2d(kps[l]);
-    }
-    return h;
-  }
+  fixtures::ScrfdOutputs outputs;
+  facepost::ScrfdHeads heads() const { return outputs.view(); }
 };
 
 struct YoloCase {
@@ -80,17 +69,10 @@ void register_row(const std::string& name, std::function<void(benchmark::State&)
 }
 
 void register_scrfd(const char* name, InputSize image, InputSize input, float det_scale, bool with_kps) {
-  ScrfdCase c{name, image, input, det_scale, {}, {}, {}};
-  const std::string dir = std::string("families/scrfd/") + name;
-  for (int l = 0; l < 3; ++l) {
-    const std::string s = std::to_string(facepost::kScrfdStrides[l]);
-    c.score[l] = fixtures::load(dir, "score_" + s + ".npy");
-    c.bbox[l] = fixtures::load(dir, "bbox_" + s + ".npy");
-    if (with_kps) c.kps[l] = fixtures::load(dir, "kps_" + s + ".npy");
-  }
-  const ScrfdCase* k = keep(std::move(c));
+  const ScrfdCase* k = keep(ScrfdCase{name, image, input, det_scale,
+                                       fixtures::ScrfdOutputs(std::string("families/scrfd/") + name, with_kps)});
   std::size_t rows = 0;
-  for (int l = 0; l < 3; ++l) rows += k->score[l].data.size();
+  for (int l = 0; l < 3; ++l) rows += k->outputs.score[l].data.size();
   for (float t : {0.5f, 0.3f}) {
     const facepost::ScrfdParams p{t, t == 0.5f ? 0.4 : 0.5, 0};
     const std::string row = "family/scrfd/" + k->name + (t == 0.5f ? "/threshold_0_5" : "/threshold_0_3_nms_0_5");

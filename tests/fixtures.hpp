@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -73,6 +74,40 @@ struct Heads {
     return {facepost::TensorView(loc.data.data(), std::size_t(loc.shape[0]), 4),
             facepost::TensorView(conf.data.data(), std::size_t(conf.shape[0]), 2),
             facepost::TensorView(landms.data.data(), std::size_t(landms.shape[0]), 10)};
+  }
+};
+
+/// A [N,C] or [1,N,C] array as an [N,C] view.
+inline facepost::TensorView view_2d(const facepost::io::NpyArray& a) {
+  const std::size_t rank = a.shape.size();
+  return facepost::TensorView(a.data.data(), std::size_t(a.shape[rank - 2]), std::size_t(a.shape[rank - 1]));
+}
+
+inline bool file_exists(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f) std::fclose(f);
+  return f != nullptr;
+}
+
+/// One SCRFD fixture's per-stride outputs (tests/data/families/scrfd/<case>), and views of them.
+struct ScrfdOutputs {
+  facepost::io::NpyArray score[3], bbox[3], kps[3];
+  ScrfdOutputs(const std::string& dir, bool with_kps) {
+    for (int l = 0; l < 3; ++l) {
+      const std::string s = std::to_string(facepost::kScrfdStrides[l]);
+      score[l] = load(dir, "score_" + s + ".npy");
+      bbox[l] = load(dir, "bbox_" + s + ".npy");
+      if (with_kps) kps[l] = load(dir, "kps_" + s + ".npy");
+    }
+  }
+  facepost::ScrfdHeads view() const {
+    facepost::ScrfdHeads h;
+    for (int l = 0; l < 3; ++l) {
+      h.score[l] = view_2d(score[l]);
+      h.bbox[l] = view_2d(bbox[l]);
+      if (!kps[l].data.empty()) h.kps[l] = view_2d(kps[l]);
+    }
+    return h;
   }
 };
 

@@ -20,11 +20,9 @@ using facepost::TensorView;
 
 std::string family_dir(const std::string& family, const std::string& name) { return "families/" + family + "/" + name; }
 
-/// A [N,C] or [1,N,C] array as an [N,C] view.
-TensorView view_2d(const facepost::io::NpyArray& a) {
-  const std::size_t rank = a.shape.size();
-  return TensorView(a.data.data(), std::size_t(a.shape[rank - 2]), std::size_t(a.shape[rank - 1]));
-}
+using fixtures::file_exists;
+using fixtures::ScrfdOutputs;
+using fixtures::view_2d;
 
 void require_golden(const FamilyDetections& d, const facepost::io::NpyArray& golden) {
   const std::size_t rows = golden.shape.empty() ? 0 : std::size_t(golden.shape[0]);
@@ -60,33 +58,6 @@ const ScrfdSet kScrfdSets[] = {
     {"threshold_0_7", {0.7f, 0.4, 0}},
     {"max_num_5", {0.5f, 0.4, 5}},
 };
-
-struct ScrfdOutputs {
-  facepost::io::NpyArray score[3], bbox[3], kps[3];
-  ScrfdOutputs(const std::string& dir, bool with_kps) {
-    for (int l = 0; l < 3; ++l) {
-      const std::string s = std::to_string(facepost::kScrfdStrides[l]);
-      score[l] = fixtures::load(dir, "score_" + s + ".npy");
-      bbox[l] = fixtures::load(dir, "bbox_" + s + ".npy");
-      if (with_kps) kps[l] = fixtures::load(dir, "kps_" + s + ".npy");
-    }
-  }
-  facepost::ScrfdHeads view() const {
-    facepost::ScrfdHeads h;
-    for (int l = 0; l < 3; ++l) {
-      h.score[l] = view_2d(score[l]);
-      h.bbox[l] = view_2d(bbox[l]);
-      if (!kps[l].data.empty()) h.kps[l] = view_2d(kps[l]);
-    }
-    return h;
-  }
-};
-
-bool file_exists(const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f) std::fclose(f);
-  return f != nullptr;
-}
 
 }  // namespace
 

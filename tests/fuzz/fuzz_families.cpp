@@ -89,6 +89,16 @@ void check_rows(const FamilyDetections& d, const facepost_ref::FamilyRows& port,
       FUZZ_CHECK(d[i - 1].score() >= d[i].score(), "%s: scores increase at row %zu", family, i);
 }
 
+/// A second run on the same object (its buffers reused) gives the same bits as `d`.
+template <class RunAgain>
+void check_rerun(const FamilyDetections& d, RunAgain&& run_again, const char* family) {
+  const std::vector<float> first(d.data(), d.data() + d.size() * d.cols());
+  const FamilyDetections again = run_again();
+  FUZZ_CHECK(again.size() * again.cols() == first.size() &&
+                 (first.empty() || std::memcmp(again.data(), first.data(), first.size() * sizeof(float)) == 0),
+             "%s: a second run differs", family);
+}
+
 void fuzz_scrfd(fuzz::ByteReader& in, InputSize input) {
   const float threshold = decode_threshold(in.u8());
   const float nms = decode_threshold(in.u8());
@@ -124,11 +134,7 @@ void fuzz_scrfd(fuzz::ByteReader& in, InputSize input) {
   const facepost_ref::FamilyRows port =
       facepost_ref::scrfd_port(h.score, h.bbox, h.kps, input, scale, input, threshold, nms, max_num);
   check_rows(d, port, max_num, max_num == 0 || port.size() < max_num, "SCRFD");
-  const std::vector<float> first(d.data(), d.data() + d.size() * d.cols());
-  const FamilyDetections again = post.run(h, input, facepost::ImageMapping::resize(scale), input);
-  FUZZ_CHECK(again.size() * again.cols() == first.size() && (first.empty() ||
-                 std::memcmp(again.data(), first.data(), first.size() * sizeof(float)) == 0),
-             "SCRFD: a second run differs");
+  check_rerun(d, [&] { return post.run(h, input, facepost::ImageMapping::resize(scale), input); }, "SCRFD");
 }
 
 void fuzz_yolov5_face(fuzz::ByteReader& in, InputSize input) {
@@ -149,11 +155,7 @@ void fuzz_yolov5_face(fuzz::ByteReader& in, InputSize input) {
     return;
   }
   check_rows(d, facepost_ref::yolov5_face_port(pred, threshold, double(iou), max_det), max_det, true, "YOLOv5-face");
-  const std::vector<float> first(d.data(), d.data() + d.size() * d.cols());
-  const FamilyDetections again = post.run(pred, input);
-  FUZZ_CHECK(again.size() * again.cols() == first.size() && (first.empty() ||
-                 std::memcmp(again.data(), first.data(), first.size() * sizeof(float)) == 0),
-             "YOLOv5-face: a second run differs");
+  check_rerun(d, [&] { return post.run(pred, input); }, "YOLOv5-face");
 }
 
 /// YuNet and BlazeFace: the status, every value finite, at most one row per candidate, scores
@@ -193,11 +195,7 @@ void fuzz_yunet(fuzz::ByteReader& in, InputSize input) {
   }
   check_invariants(d, post.stats(), threshold, true, true, "YuNet");
   FUZZ_CHECK(top_k == 0 || d.size() <= top_k, "YuNet: %zu rows past top_k %zu", d.size(), top_k);
-  const std::vector<float> first(d.data(), d.data() + d.size() * d.cols());
-  const FamilyDetections again = post.run(h, input);
-  FUZZ_CHECK(again.size() * again.cols() == first.size() && (first.empty() ||
-                 std::memcmp(again.data(), first.data(), first.size() * sizeof(float)) == 0),
-             "YuNet: a second run differs");
+  check_rerun(d, [&] { return post.run(h, input); }, "YuNet");
 }
 
 void fuzz_blazeface(fuzz::ByteReader& in) {
@@ -220,11 +218,7 @@ void fuzz_blazeface(fuzz::ByteReader& in) {
     return;
   }
   check_invariants(d, post.stats(), threshold, false, false, "BlazeFace");
-  const std::vector<float> first(d.data(), d.data() + d.size() * d.cols());
-  const FamilyDetections again = post.run(h);
-  FUZZ_CHECK(again.size() * again.cols() == first.size() && (first.empty() ||
-                 std::memcmp(again.data(), first.data(), first.size() * sizeof(float)) == 0),
-             "BlazeFace: a second run differs");
+  check_rerun(d, [&] { return post.run(h); }, "BlazeFace");
 }
 
 }  // namespace

@@ -22,6 +22,7 @@
 
 #include <Eigen/Core>
 
+#include "facepost/anchors.hpp"
 #include "facepost/arith/arith.hpp"
 #include "facepost/detections.hpp"
 #include "facepost/detail/buffer.hpp"
@@ -100,6 +101,21 @@ namespace detail {
 /// Status of a threshold that must lie in [0, 1] (NaN refused), named as the caller's API names it.
 inline Status check_unit_threshold(double t, const char* name) noexcept {
   if (!(t >= 0.0 && t <= 1.0)) return Status::failure(Errc::bad_threshold, "%s %g is outside [0, 1]", name, t);
+  return Status{};
+}
+
+/// An input size with both sides in [1, kMaxInputSide] and multiples of 32 (the families whose
+/// feature maps are input/stride: `why` says so in the message).
+inline Status check_input_multiple_of_32(InputSize input, const char* family, const char* why) noexcept {
+  if (input.width <= 0 || input.height <= 0)
+    return Status::failure(Errc::bad_size, "input size %dx%d: width and height must be positive", input.width,
+                           input.height);
+  if (input.width > kMaxInputSide || input.height > kMaxInputSide)
+    return Status::failure(Errc::size_overflow, "input size %dx%d: each side must be at most %d", input.width,
+                           input.height, kMaxInputSide);
+  if (input.width % 32 != 0 || input.height % 32 != 0)
+    return Status::failure(Errc::bad_size, "input size %dx%d: %s's input must be a multiple of 32 on each side (%s)",
+                           input.width, input.height, family, why);
   return Status{};
 }
 

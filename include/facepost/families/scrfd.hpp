@@ -77,18 +77,8 @@ inline std::size_t scrfd_rows(InputSize input, int stride) noexcept {
 inline Status validate_scrfd(const ScrfdHeads& h, InputSize input, const ScrfdParams& p, bool& with_kps) noexcept {
   Status s = check_unit_threshold(double(p.threshold), "SCRFD threshold");
   if (s.ok()) s = check_unit_threshold(p.nms_threshold, "SCRFD NMS threshold");
+  if (s.ok()) s = check_input_multiple_of_32(input, "SCRFD", "its maps are input/stride");
   if (!s.ok()) return s;
-  if (input.width <= 0 || input.height <= 0)
-    return Status::failure(Errc::bad_size, "input size %dx%d: width and height must be positive", input.width,
-                           input.height);
-  if (input.width > kMaxInputSide || input.height > kMaxInputSide)
-    return Status::failure(Errc::size_overflow, "input size %dx%d: each side must be at most %d", input.width,
-                           input.height, kMaxInputSide);
-  if (input.width % 32 != 0 || input.height % 32 != 0)
-    return Status::failure(Errc::bad_size,
-                           "input size %dx%d: SCRFD's input must be a multiple of 32 on each side (its maps are "
-                           "input/stride)",
-                           input.width, input.height);
   const bool any_kps = h.kps[0].data || h.kps[1].data || h.kps[2].data;
   with_kps = any_kps;
   for (int l = 0; l < 3; ++l) {

@@ -40,18 +40,8 @@ inline std::size_t yolov5_face_rows(InputSize input) noexcept {
 inline Status validate_yolov5_face(const TensorView& pred, InputSize input, const Yolov5FaceParams& p) noexcept {
   Status s = check_unit_threshold(double(p.conf_threshold), "YOLOv5-face conf threshold");
   if (s.ok()) s = check_unit_threshold(p.iou_threshold, "YOLOv5-face IoU threshold");
+  if (s.ok()) s = check_input_multiple_of_32(input, "YOLOv5-face", "its letterbox pads to the stride");
   if (!s.ok()) return s;
-  if (input.width <= 0 || input.height <= 0)
-    return Status::failure(Errc::bad_size, "input size %dx%d: width and height must be positive", input.width,
-                           input.height);
-  if (input.width > kMaxInputSide || input.height > kMaxInputSide)
-    return Status::failure(Errc::size_overflow, "input size %dx%d: each side must be at most %d", input.width,
-                           input.height, kMaxInputSide);
-  if (input.width % 32 != 0 || input.height % 32 != 0)
-    return Status::failure(Errc::bad_size,
-                           "input size %dx%d: YOLOv5-face's input must be a multiple of 32 on each side (its "
-                           "letterbox pads to the stride)",
-                           input.width, input.height);
   if (pred.data == nullptr || pred.rows == 0) return Status::failure(Errc::empty_tensor, "pred tensor is empty");
   if (pred.cols != kYolov5FaceCols)
     return Status::failure(Errc::bad_shape,

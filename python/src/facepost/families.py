@@ -46,6 +46,22 @@ def _scrfd_mapping(scale: Any, letterbox: Any, clip_to: Any) -> Tuple[float, flo
     return _mapping(None if scale is None else _positive_finite(scale, "scale"), letterbox, clip_to)
 
 
+class _Family:
+    """What every family's object shares: its C++ object (``_core``), its parameters, a repr."""
+
+    __slots__ = ("_core",)
+    _core: Any
+
+    @property
+    def params(self) -> Mapping[str, Any]:
+        """The parameters in force (0 = no limit), as the C++ object holds them."""
+        return self._core.params()
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"facepost.{type(self).__name__}({args})"
+
+
 def scrfd_resize(image_size: Sequence[int], input_size: Sequence[int] = (640, 640)) -> Tuple[int, int, float]:
     """How ``SCRFD.detect`` resizes an image of ``image_size = (width, height)`` into the network
     input: ``(resized_width, resized_height, det_scale)``. Resize the image to that size, put it at
@@ -55,7 +71,7 @@ def scrfd_resize(image_size: Sequence[int], input_size: Sequence[int] = (640, 64
     return _core.scrfd_resize(iw, ih, nw, nh)
 
 
-class Scrfd:
+class Scrfd(_Family):
     """Reusable SCRFD post-processor (``facepost::ScrfdPostprocessor``): parameters fixed at
     construction, buffers kept across frames. Threads may share one object (calls are serialised).
 
@@ -66,7 +82,7 @@ class Scrfd:
             ordered by that ranking); ``0`` or ``None``: no limit.
     """
 
-    __slots__ = ("_core",)
+    __slots__ = ()
 
     def __init__(self, threshold: float = _SCRFD["threshold"], nms_threshold: float = _SCRFD["nms_threshold"],
                  max_num: Optional[int] = _SCRFD["max_num"]) -> None:
@@ -105,15 +121,6 @@ class Scrfd:
 
     __call__ = run
 
-    @property
-    def params(self) -> Mapping[str, Any]:
-        """threshold, nms_threshold, max_num (0 = no limit)."""
-        return self._core.params()
-
-    def __repr__(self) -> str:
-        p = self.params
-        return f"facepost.Scrfd(threshold={p['threshold']}, nms_threshold={p['nms_threshold']}, max_num={p['max_num']})"
-
 
 def scrfd(scores: Sequence[np.ndarray], bboxes: Sequence[np.ndarray], kps: Optional[Sequence[np.ndarray]],
           input_size: Sequence[int] = (640, 640), threshold: float = _SCRFD["threshold"],
@@ -126,7 +133,7 @@ def scrfd(scores: Sequence[np.ndarray], bboxes: Sequence[np.ndarray], kps: Optio
                                                         letterbox=letterbox, clip_to=clip_to)
 
 
-class Yolov5Face:
+class Yolov5Face(_Family):
     """Reusable YOLOv5-face post-processor (``facepost::Yolov5FacePostprocessor``), as
     ``non_max_suppression_face`` of deepcam-cn/yolov5-face for one class.
 
@@ -137,7 +144,7 @@ class Yolov5Face:
             has none).
     """
 
-    __slots__ = ("_core",)
+    __slots__ = ()
 
     def __init__(self, conf_threshold: float = _YOLO["conf_threshold"], iou_threshold: float = _YOLO["iou_threshold"],
                  max_det: Optional[int] = _YOLO["max_det"]) -> None:
@@ -165,16 +172,6 @@ class Yolov5Face:
 
     __call__ = run
 
-    @property
-    def params(self) -> Mapping[str, Any]:
-        """conf_threshold, iou_threshold, max_det (0 = no limit)."""
-        return self._core.params()
-
-    def __repr__(self) -> str:
-        p = self.params
-        return (f"facepost.Yolov5Face(conf_threshold={p['conf_threshold']}, iou_threshold={p['iou_threshold']}, "
-                f"max_det={p['max_det']})")
-
 
 def yolov5_face(pred: np.ndarray, input_size: Sequence[int] = (640, 640),
                 conf_threshold: float = _YOLO["conf_threshold"], iou_threshold: float = _YOLO["iou_threshold"],
@@ -187,7 +184,7 @@ def yolov5_face(pred: np.ndarray, input_size: Sequence[int] = (640, 640),
                                                                   resize=resize, clip_to=clip_to)
 
 
-class Blazeface:
+class Blazeface(_Family):
     """Reusable BlazeFace post-processor (``facepost::BlazefacePostprocessor``), as
     hollance/BlazeFace-PyTorch post-processes MediaPipe's face detection models: SSD anchors
     generated from MediaPipe's options, sigmoid scores (logits clipped to [-100, 100]),
@@ -201,7 +198,7 @@ class Blazeface:
             merges.
     """
 
-    __slots__ = ("_core",)
+    __slots__ = ()
 
     def __init__(self, model: str = "front", threshold: Optional[float] = None,
                  nms_threshold: float = _BLAZE["nms_threshold"]) -> None:
@@ -233,16 +230,6 @@ class Blazeface:
 
     __call__ = run
 
-    @property
-    def params(self) -> Mapping[str, Any]:
-        """model, threshold (the one in force), nms_threshold."""
-        return self._core.params()
-
-    def __repr__(self) -> str:
-        p = self.params
-        return (f"facepost.Blazeface(model={p['model']!r}, threshold={p['threshold']}, "
-                f"nms_threshold={p['nms_threshold']})")
-
 
 def blazeface(regressors: Any, scores: Any, model: str = "front", threshold: Optional[float] = None,
               nms_threshold: float = _BLAZE["nms_threshold"], *,
@@ -254,7 +241,7 @@ def blazeface(regressors: Any, scores: Any, model: str = "front", threshold: Opt
                                                           clip_to=clip_to)
 
 
-class Yunet:
+class Yunet(_Family):
     """Reusable YuNet post-processor (``facepost::YunetPostprocessor``), as OpenCV 4.6's
     ``cv::FaceDetectorYN`` post-processes the network: its priors, ``sqrt(cls * clamp(iou))``
     scores, ``score > threshold``, ``top_k`` before NMS, greedy NMS on integer rectangles.
@@ -265,7 +252,7 @@ class Yunet:
         top_k: candidates entering NMS; ``0`` or ``None``: no limit.
     """
 
-    __slots__ = ("_core",)
+    __slots__ = ()
 
     def __init__(self, threshold: float = _YUNET["threshold"], nms_threshold: float = _YUNET["nms_threshold"],
                  top_k: Optional[int] = _YUNET["top_k"]) -> None:
@@ -291,15 +278,6 @@ class Yunet:
         return self._core.run(loc, conf, iou, width, height, *_mapping(resize, letterbox, clip_to))
 
     __call__ = run
-
-    @property
-    def params(self) -> Mapping[str, Any]:
-        """threshold, nms_threshold, top_k (0 = no limit)."""
-        return self._core.params()
-
-    def __repr__(self) -> str:
-        p = self.params
-        return f"facepost.Yunet(threshold={p['threshold']}, nms_threshold={p['nms_threshold']}, top_k={p['top_k']})"
 
 
 def yunet(loc: np.ndarray, conf: np.ndarray, iou: np.ndarray, input_size: Sequence[int] = (640, 640),
