@@ -13,6 +13,7 @@
 #include <new>
 #include <string>
 #include <system_error>
+#include <iterator>
 #include <vector>
 
 #include "facepost/facepost.hpp"
@@ -415,6 +416,59 @@ inline void split_option(const std::string& arg, std::string& name, std::string&
   value = has_value ? arg.substr(eq + 1) : std::string();
 }
 
+/// What scan_options found: per valued option its value and whether it was given, the flag set,
+/// and whether --help / -h asked for the usage (the scan stops there).
+struct ScannedOptions {
+  std::vector<std::string> value;
+  std::vector<bool> has;
+  bool flag = false;
+  bool help = false;
+};
+
+/// The scan every `detect` parser shares: "--name value" or "--name=value" for `names`, the
+/// value-less `flag` (nullptr: none), -h / --help. Refuses stray arguments, repeated options and
+/// missing values; an unknown name gets unknown(name)'s Status.
+template <class Unknown>
+Status scan_options(const std::vector<std::string>& args, const std::vector<std::string>& names, const char* flag,
+                    Unknown&& unknown, ScannedOptions& out) {
+  out = ScannedOptions{};
+  out.value.resize(names.size());
+  out.has.assign(names.size(), false);
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "-h") {
+      out.help = true;
+      return Status{};
+    }
+    if (arg.size() < 3 || arg[0] != '-' || arg[1] != '-')
+      return Status::failure(Errc::bad_argument, "unexpected argument '%s' (options start with --)", shown(arg).c_str());
+    std::string name, value;
+    bool inline_value = false;
+    split_option(arg, name, value, inline_value);
+    if (name == "--help") {
+      out.help = true;
+      return Status{};
+    }
+    if (flag != nullptr && name == flag) {
+      if (inline_value) return Status::failure(Errc::bad_argument, "option %s takes no value", flag);
+      if (out.flag) return Status::failure(Errc::bad_argument, "option %s given twice", flag);
+      out.flag = true;
+      continue;
+    }
+    std::size_t k = 0;
+    while (k < names.size() && name != names[k]) ++k;
+    if (k == names.size()) return unknown(name);
+    if (out.has[k]) return Status::failure(Errc::bad_argument, "option %s given twice", names[k].c_str());
+    if (!inline_value) {
+      if (i + 1 >= args.size()) return Status::failure(Errc::bad_argument, "option %s needs a value", names[k].c_str());
+      value = args[++i];
+    }
+    out.has[k] = true;
+    out.value[k] = std::move(value);
+  }
+  return Status{};
+}
+
 }  // namespace detail
 
 /// Parses the arguments after `facepost detect` (options in any order, "--name value" or
@@ -431,45 +485,21 @@ inline Status parse_detect_args(const std::vector<std::string>& args, DetectOpti
         "--loc", "--conf", "--landms", "--input-size", "--resize", "--letterbox", "--fit", "--letterbox-anchor",
         "--clip", "--preset", "--min-sizes", "--steps", "--variance", "--threshold", "--nms", "--iou", "--top-k",
         "--keep-top-k", "--out", "--repeat"};
-    std::string value_of[kNumOptions];
-    bool has[kNumOptions] = {};
-    bool logits = false;
-
-    for (std::size_t i = 0; i < args.size(); ++i) {
-      const std::string& arg = args[i];
-      if (arg == "-h") {
-        out.help = true;
-        return Status{};
-      }
-      if (arg.size() < 3 || arg[0] != '-' || arg[1] != '-')
-        return Status::failure(Errc::bad_argument, "unexpected argument '%s' (options start with --)",
-                               detail::shown(arg).c_str());
-      std::string name, value;
-      bool inline_value = false;
-      detail::split_option(arg, name, value, inline_value);
-      if (name == "--help") {
-        out.help = true;
-        return Status{};
-      }
-      if (name == "--logits") {
-        if (inline_value) return Status::failure(Errc::bad_argument, "option --logits takes no value");
-        if (logits) return Status::failure(Errc::bad_argument, "option --logits given twice");
-        logits = true;
-        continue;
-      }
-      std::size_t k = 0;
-      while (k < kNumOptions && name != kNames[k]) ++k;
-      if (k == kNumOptions)
-        return Status::failure(Errc::bad_argument, "unknown option '%s' (see facepost --help)",
-                               detail::shown(name).c_str());
-      if (has[k]) return Status::failure(Errc::bad_argument, "option %s given twice", kNames[k]);
-      if (!inline_value) {
-        if (i + 1 >= args.size()) return Status::failure(Errc::bad_argument, "option %s needs a value", kNames[k]);
-        value = args[++i];
-      }
-      has[k] = true;
-      value_of[k] = std::move(value);
+    detail::ScannedOptions scan;
+    Status scanned = detail::scan_options(
+        args, std::vector<std::string>(std::begin(kNames), std::end(kNames)), "--logits",
+        [](const std::string& name) {
+          return Status::failure(Errc::bad_argument, "unknown option '%s' (see facepost --help)",
+                                 detail::shown(name).c_str());
+        },
+        scan);
+    if (!scanned.ok() || scan.help) {
+      out.help = scan.help;
+      return scanned;
     }
+    const std::vector<std::string>& value_of = scan.value;
+    const std::vector<bool>& has = scan.has;
+    const bool logits = scan.flag;
 
     for (Option required : {kLoc, kConf, kLandms, kInputSize})
       if (!has[required]) return Status::failure(Errc::bad_argument, "missing required option %s", kNames[required]);

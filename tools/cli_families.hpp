@@ -124,45 +124,26 @@ inline Status parse_family_detect_args(Family family, const std::vector<std::str
     std::vector<std::string> names(std::begin(kCommon), std::end(kCommon));
     for (const auto* list : {&table.inputs, &table.optional_inputs, &table.options})
       for (const char* n : *list) names.push_back(n);
-    std::vector<std::string> value_of(names.size());
-    std::vector<bool> has(names.size(), false);
     const auto index = [&](const char* n) {
       std::size_t k = 0;
       while (names[k] != n) ++k;
       return k;
     };
     const std::string family_text = family_names()[std::size_t(family)];
-
-    for (std::size_t i = 0; i < args.size(); ++i) {
-      const std::string& arg = args[i];
-      if (arg == "-h") {
-        out.help = true;
-        return Status{};
-      }
-      if (arg.size() < 3 || arg[0] != '-' || arg[1] != '-')
-        return Status::failure(Errc::bad_argument, "unexpected argument '%s' (options start with --)",
-                               detail::shown(arg).c_str());
-      std::string name, value;
-      bool inline_value = false;
-      detail::split_option(arg, name, value, inline_value);
-      if (name == "--help") {
-        out.help = true;
-        return Status{};
-      }
-      std::size_t k = 0;
-      while (k < names.size() && name != names[k]) ++k;
-      if (k == names.size())
-        return Status::failure(Errc::bad_argument, "option '%s' does not apply to --family %s (see facepost --help)",
-                               detail::shown(name).c_str(), family_text.c_str());
-      if (has[k]) return Status::failure(Errc::bad_argument, "option %s given twice", names[k].c_str());
-      if (!inline_value) {
-        if (i + 1 >= args.size())
-          return Status::failure(Errc::bad_argument, "option %s needs a value", names[k].c_str());
-        value = args[++i];
-      }
-      has[k] = true;
-      value_of[k] = std::move(value);
+    detail::ScannedOptions scan;
+    Status scanned = detail::scan_options(
+        args, names, nullptr,
+        [&](const std::string& name) {
+          return Status::failure(Errc::bad_argument, "option '%s' does not apply to --family %s (see facepost --help)",
+                                 detail::shown(name).c_str(), family_text.c_str());
+        },
+        scan);
+    if (!scanned.ok() || scan.help) {
+      out.help = scan.help;
+      return scanned;
     }
+    const std::vector<std::string>& value_of = scan.value;
+    const std::vector<bool>& has = scan.has;
 
     for (const char* n : table.inputs) {
       if (!has[index(n)])
