@@ -13,7 +13,7 @@ FACEPOST_ABI_BEGIN
 namespace detail {
 
 struct CpuFeatures {
-  bool avx2 = false;    ///< AVX2, BMI1/2, LZCNT, POPCNT (x86-64-v3 less FMA), YMM state saved by the OS
+  bool avx2 = false;    ///< AVX2, F16C, BMI1/2, LZCNT, POPCNT (x86-64-v3 less FMA), YMM state saved by the OS
   bool avx512 = false;  ///< AVX-512 F/BW/CD/DQ/VL on top of avx2 (x86-64-v4), ZMM state saved by the OS
 };
 
@@ -22,8 +22,8 @@ inline CpuFeatures detect_cpu_features() noexcept {
 #if defined(FACEPOST_ARCH_X86) && (defined(__GNUC__) || defined(__clang__))
   unsigned a = 0, b = 0, c = 0, d = 0;
   if (!__get_cpuid(1, &a, &b, &c, &d)) return f;
-  const bool osxsave = (c >> 27) & 1u, avx = (c >> 28) & 1u, popcnt = (c >> 23) & 1u;
-  if (!osxsave || !avx || !popcnt) return f;
+  const bool osxsave = (c >> 27) & 1u, avx = (c >> 28) & 1u, popcnt = (c >> 23) & 1u, f16c = (c >> 29) & 1u;
+  if (!osxsave || !avx || !popcnt || !f16c) return f;
   unsigned xcr0_lo = 0;  // the state bits facepost needs are all in the low word
   __asm__ volatile("xgetbv" : "=a"(xcr0_lo) : "c"(0) : "edx");
   const bool ymm_state = (xcr0_lo & 0x6u) == 0x6u;             // SSE and AVX state

@@ -39,6 +39,8 @@ enum class Errc {
   io_error,              ///< a file could not be read or written, or is malformed
   device_error,          ///< a CUDA call failed (the message names the call and the CUDA error)
   bad_landmarks,         ///< align: a face's landmarks define no similarity (non-finite, all equal, ...)
+  bad_element_type,      ///< an element type this path does not read (e.g. float64, or float16 on a GPU backend)
+  bad_dequant,           ///< an int8 / uint8 scale or zero point that is invalid (or one given for a float tensor)
 };
 
 FACEPOST_ABI_BEGIN
@@ -59,6 +61,8 @@ inline const char* errc_name(Errc c) noexcept {
     case Errc::io_error: return "io_error";
     case Errc::device_error: return "device_error";
     case Errc::bad_landmarks: return "bad_landmarks";
+    case Errc::bad_element_type: return "bad_element_type";
+    case Errc::bad_dequant: return "bad_dequant";
   }
   return "unknown";
 }

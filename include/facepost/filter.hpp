@@ -14,12 +14,56 @@
 namespace facepost {
 FACEPOST_ABI_BEGIN
 
+namespace detail {
+
+/// Rows converted per step when a head is not float32: a [256, 2] conf tile is 2 KB, in L1.
+constexpr std::size_t kConvertTileRows = 256;
+
+/// Rows [r0, r0 + n) of `t` (any element type and layout) as contiguous float32 [n, cols].
+inline void load_rows_f32(const kernels::KernelTable& k, const TensorView& t, std::size_t r0, std::size_t n,
+                          float* tile) noexcept {
+  if (t.contiguous()) {
+    k.convert_to_f32(t.element_address(r0, 0), t.type, t.dequant, n * t.cols, tile);
+    return;
+  }
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t c = 0; c < t.cols; ++c) tile[i * t.cols + c] = t(r0 + i, c);
+}
+
+/// Runs scan(tile, n, index, score), a float32 filter over contiguous rows, tile by tile over a
+/// float16 / int8 / uint8 view (at most kConvertTileRows x 2 columns): the elements are
+/// converted as they are scanned, never as a copy of the tensor. Row indices are the view's.
+template <class Scan>
+std::size_t filter_converted(const kernels::KernelTable& k, const TensorView& t, std::uint32_t* index, float* score,
+                             Scan&& scan) noexcept {
+  alignas(64) float tile[2 * kConvertTileRows];
+  std::size_t n = 0;
+  for (std::size_t r0 = 0; r0 < t.rows; r0 += kConvertTileRows) {
+    const std::size_t nb = t.rows - r0 < kConvertTileRows ? t.rows - r0 : kConvertTileRows;
+    load_rows_f32(k, t, r0, nb, tile);
+    const std::size_t found = scan(static_cast<const float*>(tile), nb, index + n, score + n);
+    for (std::size_t i = n; i < n + found; ++i) index[i] += static_cast<std::uint32_t>(r0);
+    n += found;
+  }
+  return n;
+}
+
+}  // namespace detail
+
 /// Writes the indices and face scores of the rows whose face score is strictly greater than
 /// `threshold` (compared in float32, as numpy does) and finite, in row order. NaN never passes.
 /// `index` and `score` need room for conf.rows entries. Returns the number written. A contiguous
-/// [N,2] tensor is scanned by the kernel set `k`, any other layout row by row.
+/// float32 [N,2] tensor is scanned by the kernel set `k`, any other layout row by row; float16,
+/// int8 and uint8 tensors are converted tile by tile and scanned by the same kernels, so they
+/// give exactly the candidates of float32 tensors holding the same values.
 inline std::size_t filter_scores(const kernels::KernelTable& k, const TensorView& conf, float threshold,
                                  ScoreFormat format, std::uint32_t* index, float* score) noexcept {
+  if (!conf.is_float32()) {
+    return detail::filter_converted(k, conf, index, score,
+                                    [&](const float* tile, std::size_t n, std::uint32_t* idx, float* sc) {
+                                      return filter_scores(k, TensorView(tile, n, 2), threshold, format, idx, sc);
+                                    });
+  }
   if (conf.col_stride == 1 && conf.row_stride == 2) {  // contiguous [N,2]: the SIMD kernels
     return format == ScoreFormat::probabilities ? k.filter_probabilities(conf.data, conf.rows, threshold, index, score)
                                                 : k.filter_logits(conf.data, conf.rows, threshold, index, score);
@@ -39,6 +83,25 @@ inline std::size_t filter_scores(const kernels::KernelTable& k, const TensorView
     if (!arith::logit_margin_passes(l0, l1, cut)) continue;  // also drops NaN
     const float s = arith::softmax_face(l0, l1);
     if (s > threshold) index[n] = static_cast<std::uint32_t>(r), score[n] = s, ++n;  // NaN fails here
+  }
+  return n;
+}
+
+/// The rows of a score column ([N,1] view, any element type and stride) whose value is >=
+/// threshold, in row order; NaN never passes. Contiguous float32 columns take the SIMD kernel.
+inline std::size_t filter_column_at_least(const kernels::KernelTable& k, const TensorView& column, float threshold,
+                                          std::uint32_t* index, float* score) noexcept {
+  if (!column.is_float32()) {
+    return detail::filter_converted(k, column, index, score,
+                                    [&](const float* tile, std::size_t n, std::uint32_t* idx, float* sc) {
+                                      return k.filter_column_at_least(tile, n, threshold, idx, sc);
+                                    });
+  }
+  if (column.row_stride == 1) return k.filter_column_at_least(column.data, column.rows, threshold, index, score);
+  std::size_t n = 0;
+  for (std::size_t r = 0; r < column.rows; ++r) {
+    const float v = column(r, 0);
+    if (v >= threshold) index[n] = static_cast<std::uint32_t>(r), score[n] = v, ++n;  // NaN fails
   }
   return n;
 }

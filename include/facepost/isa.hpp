@@ -154,13 +154,13 @@
 #if defined(FACEPOST_DISPATCH_AT_RUNTIME)
 #if defined(__clang__)
 #define FACEPOST_TARGET_AVX2_BEGIN \
-  _Pragma("clang attribute push(__attribute__((target(\"avx2,bmi,bmi2,lzcnt,popcnt\"))), apply_to = function)")
+  _Pragma("clang attribute push(__attribute__((target(\"avx2,f16c,bmi,bmi2,lzcnt,popcnt\"))), apply_to = function)")
 #define FACEPOST_TARGET_AVX512_BEGIN \
-  _Pragma("clang attribute push(__attribute__((target(\"avx512f,avx512bw,avx512cd,avx512dq,avx512vl,avx2,bmi,bmi2,lzcnt,popcnt\"))), apply_to = function)")
+  _Pragma("clang attribute push(__attribute__((target(\"avx512f,avx512bw,avx512cd,avx512dq,avx512vl,avx2,f16c,bmi,bmi2,lzcnt,popcnt\"))), apply_to = function)")
 #define FACEPOST_TARGET_END _Pragma("clang attribute pop")
 #else
-#define FACEPOST_TARGET_AVX2_BEGIN _Pragma("GCC push_options") _Pragma("GCC target(\"avx2,bmi,bmi2,lzcnt,popcnt\")")
-#define FACEPOST_TARGET_AVX512_BEGIN _Pragma("GCC push_options") _Pragma("GCC target(\"avx512f,avx512bw,avx512cd,avx512dq,avx512vl,avx2,bmi,bmi2,lzcnt,popcnt\")")
+#define FACEPOST_TARGET_AVX2_BEGIN _Pragma("GCC push_options") _Pragma("GCC target(\"avx2,f16c,bmi,bmi2,lzcnt,popcnt\")")
+#define FACEPOST_TARGET_AVX512_BEGIN _Pragma("GCC push_options") _Pragma("GCC target(\"avx512f,avx512bw,avx512cd,avx512dq,avx512vl,avx2,f16c,bmi,bmi2,lzcnt,popcnt\")")
 #define FACEPOST_TARGET_END _Pragma("GCC pop_options")
 #endif
 #else

@@ -156,9 +156,8 @@ namespace detail {
 
 inline Status validate_blazeface_head(const TensorView (&v)[2], const char* name, std::size_t cols,
                                       const char* what) noexcept {
-  if (v[0].data == nullptr || v[0].rows == 0)
-    return Status::failure(Errc::empty_tensor, "BlazeFace %s tensor is empty", name);
-  if (v[1].data == nullptr) {
+  if (Status s = check_family_head(v[0], "BlazeFace", name); !s.ok()) return s;
+  if (v[1].address() == nullptr) {
     if (v[0].cols != cols)
       return Status::failure(Errc::bad_shape, "BlazeFace %s tensor has %zu columns, expected %zu (%s)", name,
                              v[0].cols, cols, what);
@@ -171,6 +170,7 @@ inline Status validate_blazeface_head(const TensorView (&v)[2], const char* name
   }
   for (std::size_t g = 0; g < 2; ++g) {
     const std::size_t cells = g == 0 ? 16 : 8;
+    if (Status s = validate_elements(v[g], name); !s.ok()) return s;
     if (v[g].cols != cols)
       return Status::failure(Errc::bad_shape, "BlazeFace %s group %zu (%zux%zu cells) has %zu columns, expected %zu (%s)",
                              name, g + 1, cells, cells, v[g].cols, cols, what);
@@ -194,11 +194,12 @@ inline Status validate_blazeface(BlazefaceModel model, const BlazefaceHeads& h, 
   return s;
 }
 
-/// Row r (0..895) of a head given as one tensor or two groups, and its column stride.
-inline const float* blazeface_row(const TensorView (&v)[2], std::size_t r, std::ptrdiff_t& col_stride) noexcept {
+/// Row r (0..895) of a head given as one tensor or two groups, as float32 values (row_values:
+/// converted into `tmp`, 16 floats, unless float32), and its column stride.
+inline const float* blazeface_row(const TensorView (&v)[2], std::size_t r, float* tmp,
+                                  std::ptrdiff_t& col_stride) noexcept {
   const TensorView& t = r < v[0].rows ? v[0] : v[1];
-  col_stride = t.col_stride;
-  return t.row(r < v[0].rows ? r : r - v[0].rows);
+  return row_values(t, r < v[0].rows ? r : r - v[0].rows, tmp, col_stride);
 }
 
 /// The reference's score: the logit clamped to [-100, 100] (NaN stays NaN), then 1 / (1 + exp(-x)).
@@ -334,9 +335,10 @@ class BlazefacePostprocessor {
     std::size_t n = 0;
     for (std::size_t r = 0; r < kBlazefaceAnchors; ++r) {
       std::ptrdiff_t sc = 1, rc = 1;
-      const float score = detail::blazeface_score(detail::blazeface_row(heads.scores, r, sc)[0]);
+      float tmp[kBlazefaceRegressorCols];
+      const float score = detail::blazeface_score(detail::blazeface_row(heads.scores, r, tmp, sc)[0]);
       if (!(score >= t)) continue;  // NaN never passes
-      const float* reg = detail::blazeface_row(heads.regressors, r, rc);
+      const float* reg = detail::blazeface_row(heads.regressors, r, tmp, rc);
       float* row = buf_.rows.data() + cols * n;
       if (!detail::blazeface_decode(reg, rc, anchors_.data() + 4 * r, S, score, row)) continue;
       buf_.score[n] = score;

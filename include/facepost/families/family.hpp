@@ -98,6 +98,25 @@ struct FamilyBuffers {
 
 namespace detail {
 
+/// Row r of `t` as float32 values and their column stride: the view's own memory when it is
+/// float32, else the row converted (float16 exactly, int8 / uint8 dequantized) into `tmp`,
+/// which holds t.cols floats. Only the rows a family reads are converted.
+inline const float* row_values(const TensorView& t, std::size_t r, float* tmp, std::ptrdiff_t& stride) noexcept {
+  if (t.is_float32()) {
+    stride = t.col_stride;
+    return t.row(r);
+  }
+  for (std::size_t c = 0; c < t.cols; ++c) tmp[c] = t(r, c);
+  stride = 1;
+  return tmp;
+}
+
+/// A head given to a family: present (any element type) with a valid element type.
+inline Status check_family_head(const TensorView& t, const char* family, const char* name) noexcept {
+  if (t.address() == nullptr || t.rows == 0) return Status::failure(Errc::empty_tensor, "%s %s tensor is empty", family, name);
+  return validate_elements(t, name);
+}
+
 /// Status of a threshold that must lie in [0, 1] (NaN refused), named as the caller's API names it.
 inline Status check_unit_threshold(double t, const char* name) noexcept {
   if (!(t >= 0.0 && t <= 1.0)) return Status::failure(Errc::bad_threshold, "%s %g is outside [0, 1]", name, t);

@@ -13,6 +13,7 @@
 #include "facepost/arith/arith.hpp"
 #include "facepost/error.hpp"
 #include "facepost/families/family.hpp"
+#include "facepost/filter.hpp"
 #include "facepost/isa.hpp"
 #include "facepost/params.hpp"
 #include "facepost/tensor.hpp"
@@ -79,7 +80,7 @@ inline Status validate_scrfd(const ScrfdHeads& h, InputSize input, const ScrfdPa
   if (s.ok()) s = check_unit_threshold(p.nms_threshold, "SCRFD NMS threshold");
   if (s.ok()) s = check_input_multiple_of_32(input, "SCRFD", "its maps are input/stride");
   if (!s.ok()) return s;
-  const bool any_kps = h.kps[0].data || h.kps[1].data || h.kps[2].data;
+  const bool any_kps = h.kps[0].address() || h.kps[1].address() || h.kps[2].address();
   with_kps = any_kps;
   for (int l = 0; l < 3; ++l) {
     const int stride = kScrfdStrides[l];
@@ -92,10 +93,11 @@ inline Status validate_scrfd(const ScrfdHeads& h, InputSize input, const ScrfdPa
     const Named heads[3] = {{&h.score[l], "score", 1}, {&h.bbox[l], "bbox", 4}, {&h.kps[l], "kps", 10}};
     for (const Named& n : heads) {
       if (n.cols == 10 && !any_kps) continue;
-      if (n.t->data == nullptr)
+      if (n.t->address() == nullptr)
         return Status::failure(Errc::empty_tensor, "%s_%d tensor is missing%s", n.name, stride,
                                n.cols == 10 ? " (give every stride's kps, or none for a model without keypoints)"
                                             : "");
+      if (Status e = validate_elements(*n.t, n.name); !e.ok()) return e;
       if (n.t->cols != n.cols)
         return Status::failure(Errc::bad_shape, "%s_%d tensor has %zu columns, expected %zu", n.name, stride,
                                n.t->cols, n.cols);
@@ -117,8 +119,9 @@ inline bool scrfd_decode(const ScrfdHeads& h, int level, std::size_t r, InputSiz
   const std::size_t cells_x = std::size_t(input.width / stride), cell = r / kScrfdAnchors;
   const float s = float(stride);
   const float cx = float(std::size_t(stride) * (cell % cells_x)), cy = float(std::size_t(stride) * (cell / cells_x));
-  const float* d = h.bbox[level].row(r);
-  const std::ptrdiff_t dc = h.bbox[level].col_stride;
+  float tmp[10];
+  std::ptrdiff_t dc = 1;
+  const float* d = row_values(h.bbox[level], r, tmp, dc);
   row[0] = arith::sub(cx, arith::mul(d[0], s));
   row[1] = arith::sub(cy, arith::mul(d[dc], s));
   row[2] = arith::add(cx, arith::mul(d[2 * dc], s));
@@ -126,8 +129,8 @@ inline bool scrfd_decode(const ScrfdHeads& h, int level, std::size_t r, InputSiz
   row[4] = h.score[level](r, 0);
   const std::size_t cols = with_kps ? 15 : 5;
   if (with_kps) {
-    const float* k = h.kps[level].row(r);
-    const std::ptrdiff_t kc = h.kps[level].col_stride;
+    std::ptrdiff_t kc = 1;
+    const float* k = row_values(h.kps[level], r, tmp, kc);
     for (int j = 0; j < 5; ++j) {
       row[5 + 2 * j] = arith::add(cx, arith::mul(k[(2 * j) * kc], s));
       row[6 + 2 * j] = arith::add(cy, arith::mul(k[(2 * j + 1) * kc], s));
@@ -211,13 +214,7 @@ class ScrfdPostprocessor {
     for (int l = 0; l < 3; ++l) {
       const TensorView& score = heads.score[l];
       std::uint32_t* index = buf_.source.data() + n;
-      std::size_t found = 0;
-      if (score.row_stride == 1) {  // contiguous column: the SIMD scan
-        found = k.filter_column_at_least(score.data, score.rows, params_.threshold, index, buf_.score.data() + n);
-      } else {
-        for (std::size_t r = 0; r < score.rows; ++r)
-          if (score(r, 0) >= params_.threshold) index[found++] = static_cast<std::uint32_t>(r);  // NaN fails
-      }
+      const std::size_t found = filter_column_at_least(k, score, params_.threshold, index, buf_.score.data() + n);
       // Decode the candidates in place of their indices (a row with a non-finite value is dropped).
       for (std::size_t i = 0; i < found; ++i) {
         const std::size_t r = index[i];

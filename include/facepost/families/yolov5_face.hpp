@@ -42,7 +42,8 @@ inline Status validate_yolov5_face(const TensorView& pred, InputSize input, cons
   if (s.ok()) s = check_unit_threshold(p.iou_threshold, "YOLOv5-face IoU threshold");
   if (s.ok()) s = check_input_multiple_of_32(input, "YOLOv5-face", "its letterbox pads to the stride");
   if (!s.ok()) return s;
-  if (pred.data == nullptr || pred.rows == 0) return Status::failure(Errc::empty_tensor, "pred tensor is empty");
+  if (pred.address() == nullptr || pred.rows == 0) return Status::failure(Errc::empty_tensor, "pred tensor is empty");
+  if (Status e = validate_elements(pred, "pred"); !e.ok()) return e;
   if (pred.cols != kYolov5FaceCols)
     return Status::failure(Errc::bad_shape,
                            "pred tensor has %zu columns, expected 16 (x y w h obj, 10 landmark values, cls)",
@@ -86,10 +87,14 @@ class Yolov5FacePostprocessor {
     if (!s.ok()) return s;
 
     const float t = params_.conf_threshold;
-    const std::ptrdiff_t c = pred.col_stride;
+    const bool converted = !pred.is_float32();
     std::size_t n = 0;
     for (std::size_t r = 0; r < pred.rows; ++r) {
-      const float* p = pred.row(r);
+      // float16 / int8 / uint8: obj first, the row only for the rows that pass.
+      if (converted && !(pred(r, 4) > t)) continue;
+      float tmp[kYolov5FaceCols];
+      std::ptrdiff_t c = 1;
+      const float* p = detail::row_values(pred, r, tmp, c);
       const float obj = p[4 * c];
       if (!(obj > t)) continue;                       // NaN never passes
       const float conf = arith::mul(p[15 * c], obj);  // rounded before the second test

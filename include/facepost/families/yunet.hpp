@@ -181,8 +181,7 @@ inline Status validate_yunet(const YunetHeads& h, InputSize input, const YunetPa
                         {&h.conf, "conf", kYunetConfCols, "background, face"},
                         {&h.iou, "iou", kYunetIouCols, "one predicted IoU per prior"}};
   for (const Named& t : all) {
-    if (t.t->data == nullptr || t.t->rows == 0)
-      return Status::failure(Errc::empty_tensor, "YuNet %s tensor is empty", t.name);
+    if (Status s = check_family_head(*t.t, "YuNet", t.name); !s.ok()) return s;
     if (t.t->cols != t.cols)
       return Status::failure(Errc::bad_shape, "YuNet %s tensor has %zu columns, expected %zu (%s)", t.name, t.t->cols,
                              t.cols, t.what);
@@ -220,8 +219,9 @@ inline bool yunet_decode(const YunetHeads& heads, std::size_t i, const float* p,
   using arith::mul;
   using arith::sub;
   constexpr float v0 = 0.1f, v1 = 0.2f;
-  const float* l = heads.loc.row(i);
-  const std::ptrdiff_t c = heads.loc.col_stride;
+  float tmp[kYunetLocCols];
+  std::ptrdiff_t c = 1;
+  const float* l = row_values(heads.loc, i, tmp, c);
   const float cx = mul(add(p[0], mul(mul(l[0], v0), p[2])), W);
   const float cy = mul(add(p[1], mul(mul(l[c], v0), p[3])), H);
   const float w = mul(mul(p[2], arith::exp_f32(mul(l[2 * c], v0))), W);

@@ -46,6 +46,9 @@ struct KernelTable {
                                 std::uint32_t* keep, NmsWorkspace& ws) noexcept;
   /// out[i] = exp_f32(in[i]), vectorised (in and out may alias).
   void (*exp_batch)(const float* in, float* out, std::size_t n) noexcept;
+  /// out[i] = element i of contiguous `src` as float32: float16 exactly, int8 / uint8 as
+  /// float32(q - zero_point) * scale (tensor.hpp's dequantize), float32 copied.
+  void (*convert_to_f32)(const void* src, ElementType type, Dequant dq, std::size_t n, float* out) noexcept;
 };
 
 }  // namespace kernels

@@ -137,6 +137,19 @@ constexpr std::size_t kExpBlock = 8;
 constexpr double kNmsCellScale = 2.0;
 constexpr bool kSkipUnkeptLanes = true;
 
+/// Eight binary16 values, exactly (F16C's vcvtph2ps).
+FACEPOST_INLINE F load_f16(const std::uint16_t* p) noexcept {
+  return F(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
+}
+/// Eight int8 / uint8 values q as float32(q - zero_point).
+FACEPOST_INLINE F load_q8(const std::int8_t* p, std::int32_t zero_point) noexcept {
+  const __m256i q = _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+  return F(_mm256_cvtepi32_ps(_mm256_sub_epi32(q, _mm256_set1_epi32(zero_point))));
+}
+FACEPOST_INLINE F load_q8(const std::uint8_t* p, std::int32_t zero_point) noexcept {
+  const __m256i q = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+  return F(_mm256_cvtepi32_ps(_mm256_sub_epi32(q, _mm256_set1_epi32(zero_point))));
+}
 /// Lanes [r0 r1 r4 r5 | r2 r3 r6 r7] (a shuffle of two row vectors) back in row order.
 FACEPOST_INLINE __m256 row_order(__m256 s) noexcept {
   return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(s), _MM_SHUFFLE(3, 1, 2, 0)));

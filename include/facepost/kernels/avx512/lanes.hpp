@@ -115,6 +115,19 @@ constexpr std::size_t kExpBlock = 16;
 constexpr double kNmsCellScale = 2.0;
 constexpr bool kSkipUnkeptLanes = false;
 
+/// Sixteen binary16 values, exactly (vcvtph2ps).
+FACEPOST_INLINE F load_f16(const std::uint16_t* p) noexcept {
+  return F(_mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))));
+}
+/// Sixteen int8 / uint8 values q as float32(q - zero_point).
+FACEPOST_INLINE F load_q8(const std::int8_t* p, std::int32_t zero_point) noexcept {
+  const __m512i q = _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  return F(_mm512_cvtepi32_ps(_mm512_sub_epi32(q, _mm512_set1_epi32(zero_point))));
+}
+FACEPOST_INLINE F load_q8(const std::uint8_t* p, std::int32_t zero_point) noexcept {
+  const __m512i q = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  return F(_mm512_cvtepi32_ps(_mm512_sub_epi32(q, _mm512_set1_epi32(zero_point))));
+}
 /// Sixteen [., 2] rows de-interleaved into their two columns.
 FACEPOST_INLINE void load_conf(const float* conf, F& background, F& face) noexcept {
   const __m512 a = _mm512_loadu_ps(conf), b = _mm512_loadu_ps(conf + 16);

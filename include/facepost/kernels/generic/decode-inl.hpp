@@ -67,11 +67,14 @@ FACEPOST_INLINE bool row_is_finite(const float* row) noexcept {
 }
 
 /// Decodes the candidates `order[0..n)` (positions into cand_index / cand_score) and keeps the
-/// rows whose 15 values are all finite. Returns the number kept.
+/// rows whose 15 values are all finite. Returns the number kept. float16 / int8 / uint8 heads
+/// are converted block by block, only the candidates' rows, into float32 tiles that the same
+/// row decoders read.
 inline std::size_t decode_ranked(const HeadOutputs& heads, const float* priors, const DecodeContext& ctx,
                                  const std::uint32_t* order, std::size_t n, const std::uint32_t* cand_index,
                                  const float* cand_score, const DecodedCandidates& out) noexcept {
-  const bool contiguous = heads.loc.contiguous() && heads.landms.contiguous();
+  const bool converted = !heads.loc.is_float32() || !heads.landms.is_float32();
+  const bool contiguous = converted || (heads.loc.contiguous() && heads.landms.contiguous());
   std::size_t m = 0;
   // Candidates come in score order, scattered over the tensors: fetch a few rows ahead so the
   // loads overlap instead of each waiting on memory.
@@ -79,9 +82,9 @@ inline std::size_t decode_ranked(const HeadOutputs& heads, const float* priors, 
   auto prefetch = [&](std::size_t r) {
     const std::size_t p = cand_index[order[r]];
     __builtin_prefetch(priors + 4 * p);
-    __builtin_prefetch(heads.loc.row(p));
-    __builtin_prefetch(heads.landms.row(p));
-    __builtin_prefetch(heads.landms.row(p) + 9 * heads.landms.col_stride);
+    __builtin_prefetch(heads.loc.element_address(p, 0));
+    __builtin_prefetch(heads.landms.element_address(p, 0));
+    __builtin_prefetch(heads.landms.element_address(p, 9));
   };
   for (std::size_t r = 0; r < n && r < kAhead; ++r) prefetch(r);
   // Blocks of candidates small enough that their rows stay in L1 from the first pass (the size
@@ -89,14 +92,23 @@ inline std::size_t decode_ranked(const HeadOutputs& heads, const float* priors, 
   // row is fetched from memory once.
   constexpr std::size_t kBlock = 64;
   alignas(64) float e[2 * kBlock];
+  alignas(64) float loc_tile[4 * kBlock], lm_tile[10 * kBlock];  // converted heads only
   const float v1 = ctx.variance.size;
   for (std::size_t r0 = 0; r0 < n; r0 += kBlock) {
     const std::size_t nb = n - r0 < kBlock ? n - r0 : kBlock;
     for (std::size_t j = 0; j < nb; ++j) {
       if (r0 + j + kAhead < n) prefetch(r0 + j + kAhead);
-      const RowRef loc = row_ref(heads.loc, cand_index[order[r0 + j]]);
-      e[2 * j] = arith::mul(loc(2), v1);
-      e[2 * j + 1] = arith::mul(loc(3), v1);
+      const std::size_t p = cand_index[order[r0 + j]];
+      if (converted) {
+        for (std::size_t c = 0; c < 4; ++c) loc_tile[4 * j + c] = heads.loc(p, c);
+        for (std::size_t c = 0; c < 10; ++c) lm_tile[10 * j + c] = heads.landms(p, c);
+        e[2 * j] = arith::mul(loc_tile[4 * j + 2], v1);
+        e[2 * j + 1] = arith::mul(loc_tile[4 * j + 3], v1);
+      } else {
+        const RowRef loc = row_ref(heads.loc, p);
+        e[2 * j] = arith::mul(loc(2), v1);
+        e[2 * j + 1] = arith::mul(loc(3), v1);
+      }
     }
     exp_batch(e, e, 2 * nb);
     for (std::size_t j = 0; j < nb; ++j) {
@@ -105,8 +117,10 @@ inline std::size_t decode_ranked(const HeadOutputs& heads, const float* priors, 
       const float* prior = priors + 4 * std::size_t(p);
       float* row = out.rows + kDetectionCols * m;
       if (contiguous) {
-        decode_box_row(prior, heads.loc.data + 4 * std::size_t(p), e[2 * j], e[2 * j + 1], ctx, row);
-        decode_landmark_row(prior, heads.landms.data + 10 * std::size_t(p), ctx, row + 5);
+        const float* loc = converted ? loc_tile + 4 * j : heads.loc.data + 4 * std::size_t(p);
+        const float* lm = converted ? lm_tile + 10 * j : heads.landms.data + 10 * std::size_t(p);
+        decode_box_row(prior, loc, e[2 * j], e[2 * j + 1], ctx, row);
+        decode_landmark_row(prior, lm, ctx, row + 5);
       } else {
         decode_box_scaled(prior, row_ref(heads.loc, p), e[2 * j], e[2 * j + 1], ctx, row);
         decode_landmarks(prior, row_ref(heads.landms, p), ctx, row + 5);

@@ -125,6 +125,24 @@ constexpr std::size_t kExpBlock = 4;
 constexpr double kNmsCellScale = 1.0;
 constexpr bool kSkipUnkeptLanes = true;
 
+/// Four binary16 values, exactly (fcvtl).
+FACEPOST_INLINE F load_f16(const std::uint16_t* p) noexcept {
+  return F(vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p))));
+}
+/// Four int8 / uint8 values q as float32(q - zero_point).
+FACEPOST_INLINE F load_q8(const std::int8_t* p, std::int32_t zero_point) noexcept {
+  std::int32_t four;
+  std::memcpy(&four, p, 4);
+  const int16x8_t w = vmovl_s8(vreinterpret_s8_s32(vdup_n_s32(four)));
+  return F(vcvtq_f32_s32(vsubq_s32(vmovl_s16(vget_low_s16(w)), vdupq_n_s32(zero_point))));
+}
+FACEPOST_INLINE F load_q8(const std::uint8_t* p, std::int32_t zero_point) noexcept {
+  std::uint32_t four;
+  std::memcpy(&four, p, 4);
+  const uint16x8_t w = vmovl_u8(vreinterpret_u8_u32(vdup_n_u32(four)));
+  const int32x4_t q = vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(w)));
+  return F(vcvtq_f32_s32(vsubq_s32(q, vdupq_n_s32(zero_point))));
+}
 /// Four [., 2] rows de-interleaved into their two columns.
 FACEPOST_INLINE void load_conf(const float* conf, F& background, F& face) noexcept {
   const float32x4x2_t r = vld2q_f32(conf);

@@ -138,6 +138,11 @@ constexpr std::size_t kExpBlock = 1;
 constexpr double kNmsCellScale = 1.0;
 constexpr bool kSkipUnkeptLanes = true;
 
+FACEPOST_INLINE F load_f16(const std::uint16_t* p) noexcept { return F(f16_to_f32(p[0])); }
+template <class Q>
+FACEPOST_INLINE F load_q8(const Q* p, std::int32_t zero_point) noexcept {
+  return F(static_cast<float>(std::int32_t(p[0]) - zero_point));
+}
 FACEPOST_INLINE void load_conf(const float* conf, F& background, F& face) noexcept {
   background = F(conf[0]);
   face = F(conf[1]);
