@@ -3,6 +3,14 @@
 //
 //   detect_faces [IMAGE] [--family retinaface|blazeface] [--blazeface-model front|back] [--model M.onnx]
 //                [--threshold T] [--nms T] [--out annotated.png] [--json dets.json] [--repeat N]
+//                [--aligned-dir DIR [--aligned-size N]]
+//
+// --aligned-dir: each RetinaFace detection k (rank, 0-based) aligned onto the ArcFace template as
+// insightface's norm_crop does: facepost::try_align gives the similarity (estimate_norm), and
+// cv::warpAffine of the original image (INTER_LINEAR, constant border 0) writes DIR/face_<k>.png,
+// N x N (default 112; facepost::try_arcface_template's sizes: multiples of 112 or of 128). Not
+// with BlazeFace: its 6 keypoints (eyes, nose, mouth centre, ears) are not the ArcFace template's
+// 5 points, and facepost/align.hpp has no template for them.
 //
 // BlazeFace (MediaPipe's models, examples/models/blazeface): the image letterboxed the same way into
 // the model's 128x128 (front) or 256x256 (back) input with black padding, RGB scaled to [-1, 1],
@@ -21,6 +29,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <stdexcept>
 #include <string>
@@ -51,14 +60,20 @@ const cv::Scalar kMeanBgr(104, 117, 123);
 
 const char* const kUsage =
     "usage: detect_faces [IMAGE] [--family retinaface|blazeface] [--blazeface-model front|back] [--model M.onnx] "
-    "[--threshold T] [--nms T] [--out annotated.png] [--json dets.json] [--repeat N]";
+    "[--threshold T] [--nms T] [--out annotated.png] [--json dets.json] [--repeat N] [--aligned-dir DIR] "
+    "[--aligned-size N]";
 const char* const kConvention =
     "The image is letterboxed into the 640x640 network input with facepost::Letterbox::fit (one scale\n"
     "that fits; cv::resize to the rounded size, centred, integer padding of the mean colour), and the\n"
     "detections are mapped back with its mapping (exact for the resized image) and clipped to the image.\n"
     "--family blazeface: the same letterbox into the BlazeFace model's 128x128 (front, default) or 256x256\n"
     "(back) input, black padding, RGB in [-1, 1]; threshold and NMS default to the model's (0.75 or 0.65,\n"
-    "0.3); boxes and 6 keypoints (eyes, nose, mouth, ears) mapped back and clipped the same way.";
+    "0.3); boxes and 6 keypoints (eyes, nose, mouth, ears) mapped back and clipped the same way.\n"
+    "--aligned-dir DIR (RetinaFace only): each face k aligned onto the ArcFace template (facepost::try_align,\n"
+    "insightface's estimate_norm) and cut from the original image by cv::warpAffine (bilinear, black border),\n"
+    "as insightface's norm_crop, into DIR/face_<k>.png (k = rank, 0-based; DIR is created if missing);\n"
+    "--aligned-size N: the crop side, 112 (default) or any multiple of 112 or of 128. Each crop's 2x3\n"
+    "transform (crop = M * (x, y, 1)) is printed and written to the JSON as \"aligned\".";
 
 /// A bad command line (exit 2) or a failure while running (exit 1); the message is one line.
 struct Failure : std::runtime_error {
@@ -87,6 +102,9 @@ struct Options {
   float threshold = 0.5f;  // a detector's threshold; the reference's 0.02 keeps candidates for evaluation
   double nms = 0.4;
   int repeat = 1;
+  std::string aligned_dir;  // empty: no crops
+  bool aligned_size_given = false;
+  facepost::ArcfaceTemplate arcface = facepost::arcface_template(112);
 };
 
 double parse_number(const std::string& option, const std::string& text) {
@@ -142,6 +160,18 @@ Options parse_options(int argc, char** argv) {
       if (n < 1 || n > 1e6 || n != std::floor(n))
         usage_error("--repeat needs a whole number in [1, 1000000], got " + text);
       o.repeat = static_cast<int>(n);
+    } else if (arg == "--aligned-dir") {
+      o.aligned_dir = value();
+      if (o.aligned_dir.empty()) usage_error("--aligned-dir needs a directory name");
+    } else if (arg == "--aligned-size") {
+      const std::string text = value();
+      const double n = parse_number(arg, text);
+      // The sizes facepost::try_arcface_template accepts (insightface's estimate_norm).
+      if (n < 1 || n > facepost::kMaxInputSide || n != std::floor(n) ||
+          !facepost::try_arcface_template(static_cast<int>(n), o.arcface).ok())
+        usage_error("--aligned-size must be a positive multiple of 112 or of 128 (at most " +
+                    std::to_string(facepost::kMaxInputSide) + "), got " + text);
+      o.aligned_size_given = true;
     } else if (arg.size() > 1 && arg[0] == '-') {
       usage_error("unknown option '" + arg + "'");
     } else if (have_image) {
@@ -158,6 +188,10 @@ Options parse_options(int argc, char** argv) {
               : std::string(FACEPOST_EXAMPLE_BLAZEFACE_DIR) +
                     (o.blazeface_model == facepost::BlazefaceModel::back ? "/face_detection_back_256x256_barracuda.onnx"
                                                                           : "/face_detection_front_128x128_barracuda.onnx");
+  if (o.aligned_size_given && o.aligned_dir.empty()) usage_error("--aligned-size needs --aligned-dir");
+  if (o.blazeface && !o.aligned_dir.empty())
+    usage_error("--aligned-dir needs RetinaFace's 5 landmarks (the ArcFace template's points); BlazeFace's 6 "
+                "keypoints (eyes, nose, mouth centre, ears) have no template in facepost/align.hpp");
   if (o.blazeface) {  // the model's defaults unless given
     if (!o.threshold_given) o.threshold = facepost::blazeface_default_threshold(o.blazeface_model);
     if (!o.nms_given) o.nms = double(facepost::BlazefaceParams{}.nms_threshold);
@@ -269,8 +303,58 @@ std::string json_string(const std::string& s) {
   return out + "\"";
 }
 
+/// One aligned crop: its file and the similarity onto the ArcFace template.
+struct AlignedCrop {
+  std::string file;
+  facepost::Similarity2D transform;
+};
+
+/// A 2x3 matrix as JSON, [[m00, m01, m02], [m10, m11, m12]].
+std::string json_matrix(const facepost::Similarity2D& s) {
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "[[%.9f, %.9f, %.9f], [%.9f, %.9f, %.9f]]", s.m[0][0], s.m[0][1], s.m[0][2],
+                s.m[1][0], s.m[1][1], s.m[1][2]);
+  return buf;
+}
+
+/// The similarity of every detection onto the ArcFace template (facepost::try_align) and the file
+/// of its crop, DIR/face_<k>.png.
+std::vector<AlignedCrop> align_faces(const Options& o, const facepost::FamilyDetections& dets) {
+  std::vector<facepost::Similarity2D> m(dets.size());
+  const facepost::Status s = facepost::try_align(dets, o.arcface.view(), m.data(), m.size());
+  if (!s.ok()) run_error("cannot align the faces: " + std::string(s.message()));
+  std::vector<AlignedCrop> crops(dets.size());
+  for (std::size_t k = 0; k < dets.size(); ++k) {
+    crops[k].file = (std::filesystem::path(o.aligned_dir) / ("face_" + std::to_string(k) + ".png")).string();
+    crops[k].transform = m[k];
+  }
+  return crops;
+}
+
+/// Each crop cut from the (original, undrawn) image as insightface's norm_crop: cv::warpAffine with
+/// the similarity, size x size, bilinear, constant border 0. Creates the folder if missing.
+void write_crops(const Options& o, const cv::Mat& image, const std::vector<AlignedCrop>& crops) {
+  std::error_code ec;
+  std::filesystem::create_directories(o.aligned_dir, ec);
+  if (ec || !std::filesystem::is_directory(o.aligned_dir))
+    run_error("cannot create directory '" + o.aligned_dir + "'" + (ec ? ": " + ec.message() : std::string()));
+  const int side = o.arcface.size;
+  for (const AlignedCrop& c : crops) {
+    cv::Mat crop;
+    const cv::Mat m(2, 3, CV_64F, const_cast<double*>(&c.transform.m[0][0]));  // a view, read only
+    cv::warpAffine(image, crop, m, cv::Size(side, side), cv::INTER_LINEAR, cv::BORDER_CONSTANT, cv::Scalar::all(0));
+    bool written = false;
+    try {
+      written = cv::imwrite(c.file, crop);
+    } catch (const cv::Exception& e) {
+      run_error("cannot write '" + c.file + "': " + one_line(e.what()));
+    }
+    if (!written) run_error("cannot write '" + c.file + "'");
+  }
+}
+
 void write_json(const std::string& path, const Options& o, const cv::Mat& image,
-                const facepost::FamilyDetections& dets) {
+                const facepost::FamilyDetections& dets, const std::vector<AlignedCrop>& crops) {
   std::ofstream f(path);
   if (!f) run_error("cannot write '" + path + "'");
   char buf[160];
@@ -286,7 +370,11 @@ void write_json(const std::string& path, const Options& o, const cv::Mat& image,
                     double(d.landmark_y(k)));
       f << buf;
     }
-    f << "]}";
+    f << "]";
+    if (i < crops.size())
+      f << ",\n   \"aligned\": {\"file\": " << json_string(crops[i].file)
+        << ", \"transform\": " << json_matrix(crops[i].transform) << "}";
+    f << "}";
   }
   f << "\n]}\n";
   if (!f.flush()) run_error("cannot write '" + path + "'");
@@ -376,7 +464,10 @@ int run(int argc, char** argv) {
     std::printf("  (%.1f, %.1f)-(%.1f, %.1f) score %.4f\n", double(dets[i].x1()), double(dets[i].y1()),
                 double(dets[i].x2()), double(dets[i].y2()), double(dets[i].score()));
 
-  write_json(o.json, o, image, dets);
+  std::vector<AlignedCrop> crops;
+  if (!o.aligned_dir.empty()) crops = align_faces(o, dets);
+  write_json(o.json, o, image, dets, crops);
+  if (!o.aligned_dir.empty()) write_crops(o, image, crops);  // before draw(): from the original pixels
   draw(image, dets);
   bool written = false;
   try {
@@ -386,6 +477,12 @@ int run(int argc, char** argv) {
   }
   if (!written) run_error("cannot write '" + o.out + "'");
   std::printf("annotated image: %s\ndetections:      %s\n", o.out.c_str(), o.json.c_str());
+  if (!o.aligned_dir.empty()) {
+    std::printf("aligned crops:   %zu in %s (%dx%d, ArcFace template; crop = M * (x, y, 1)):\n", crops.size(),
+                o.aligned_dir.c_str(), o.arcface.size, o.arcface.size);
+    for (const AlignedCrop& c : crops)
+      std::printf("  %s  M %s\n", c.file.c_str(), json_matrix(c.transform).c_str());
+  }
   return 0;
 }
 

@@ -6,6 +6,10 @@
 #   bad_arguments  every bad command line: exit 1..127 and one stderr line naming the problem
 #   blazeface      --family blazeface (front and back models) finds the photo's face where RetinaFace
 #                  does (IoU > 0.5), with 6 keypoints
+#   aligned        --aligned-dir (sizes 112 and 256): DIR created, face_0.png of the size, not black, the
+#                  printed transform maps the face's landmarks onto the ArcFace template, the crop is
+#                  cv::warpAffine of the photo by that transform, and RetinaFace finds the face in the
+#                  crop where the transform puts its landmarks
 cmake_minimum_required(VERSION 3.19...3.25)  # string(JSON)
 foreach(var MODE DETECT_FACES IMAGE_TOOL PHOTO WORK_DIR)
   if(NOT DEFINED ${var})
@@ -156,6 +160,25 @@ function(first_box json)
   endforeach()
 endfunction()
 
+# A decimal ("-153.437426977", or string(JSON)'s "0.88308317000000003") as an integer in units of
+# 10^-DIGITS, rounded half away from zero, for math().
+function(fixed value digits out_var)
+  if(NOT value MATCHES "^(-?)([0-9]+)(\\.([0-9]*))?$")
+    fail("'${value}' is not a decimal number")
+  endif()
+  set(sign "${CMAKE_MATCH_1}")
+  set(int "${CMAKE_MATCH_2}")
+  set(frac "${CMAKE_MATCH_4}0000000000000000")
+  math(EXPR keep "${digits} + 1")  # one more decimal, for the rounding
+  string(SUBSTRING "${frac}" 0 ${keep} frac)
+  set(one 1)
+  foreach(i RANGE 1 ${keep})
+    string(APPEND one 0)
+  endforeach()
+  math(EXPR v "${sign}((${int} * ${one} + 1${frac} - ${one} + 5) / 10)")  # the leading 1 keeps the zeros decimal
+  set(${out_var} ${v} PARENT_SCOPE)
+endfunction()
+
 function(check_stage_times)
   foreach(stage pre-processing network post-processing)
     if(NOT out MATCHES "${stage} +[0-9]+\\.[0-9]+ ms")
@@ -278,6 +301,165 @@ elseif(MODE STREQUAL "blazeface")
     endif()
   endforeach()
 
+elseif(MODE STREQUAL "aligned")
+  # insightface's arcface_dst in 10^-4 px: (x, y) of the eyes, the nose, the mouth corners.
+  set(arcface 382946 516963 735318 515014 560252 717366 415493 923655 707299 922041)
+  file(REMOVE_RECURSE ${WORK_DIR}/aligned)
+  foreach(size 112 256)  # 256: the 128-based variant, ratio 2 and diff_x 16
+    set(dir ${WORK_DIR}/aligned/crops_${size})  # two levels missing: created
+    set(size_option)
+    if(NOT size EQUAL 112)
+      set(size_option --aligned-size ${size})  # 112 is the default
+    endif()
+    run_detect_faces(${PHOTO} --out ${WORK_DIR}/aligned_${size}.png --json ${WORK_DIR}/aligned_${size}.json
+                     --aligned-dir ${dir} ${size_option})
+    if(NOT rc EQUAL 0)
+      fail("${size}: exit ${rc}: ${err}")
+    endif()
+    check_one_face(${WORK_DIR}/aligned_${size}.json 512 512 3 178 56 273 178)
+    file(READ ${WORK_DIR}/aligned_${size}.json json)
+    set(crop ${dir}/face_0.png)
+    if(NOT out MATCHES "aligned crops: +1 in [^\n]*aligned/crops_${size} \\(${size}x${size}, ArcFace template"
+       OR NOT out MATCHES "\n  ([^\n]*/crops_${size}/face_0\\.png)  M (\\[\\[[^\n]*\\]\\])\n")
+      fail("${size}: no 'aligned crops: 1 in ...' line and crop line with its transform:\n${out}")
+    endif()
+    set(printed_file "${CMAKE_MATCH_1}")
+    set(matrix "${CMAKE_MATCH_2}")
+    string(JSON json_file GET "${json}" detections 0 aligned file)
+    string(JSON json_matrix GET "${json}" detections 0 aligned transform)
+    string(JSON rows LENGTH "${matrix}")
+    string(JSON cols LENGTH "${matrix}" 0)
+    if(NOT rows EQUAL 2 OR NOT cols EQUAL 3)
+      fail("${size}: the printed transform ${matrix} is not 2x3")
+    endif()
+    string(JSON same EQUAL "${matrix}" "${json_matrix}")
+    if(NOT printed_file STREQUAL crop OR NOT json_file STREQUAL crop OR NOT same)
+      fail("${size}: printed ${printed_file} ${matrix}, JSON ${json_file} ${json_matrix}, expected the file ${crop}")
+    endif()
+
+    # The crop: its size, and not black (nor one flat colour).
+    if(NOT EXISTS ${crop})
+      fail("${size}: ${crop} was not written")
+    endif()
+    image_size(${crop} crop_size)
+    if(NOT crop_size STREQUAL "${size} ${size} 3")
+      fail("${size}: ${crop} is '${crop_size}', expected '${size} ${size} 3'")
+    endif()
+    execute_process(COMMAND ${IMAGE_TOOL} stats ${crop} RESULT_VARIABLE code OUTPUT_VARIABLE stats
+                    OUTPUT_STRIP_TRAILING_WHITESPACE)
+    separate_arguments(stats)
+    list(GET stats 0 mean)
+    list(GET stats 1 stddev)
+    if(NOT code EQUAL 0 OR mean LESS 40 OR stddev LESS 20)
+      fail("${size}: ${crop} mean ${mean}, standard deviation ${stddev}: black or flat, not a face")
+    endif()
+
+    # The transform (10^-9) applied to the detected landmarks (10^-3): 10^-12 px. Each lands within
+    # 6 px of its template point (per 112 px of crop: the fit's residual, about 4.7 px here), and
+    # their mean on the template's mean (a least-squares fit with translation: 0.01 px).
+    set(m)
+    foreach(r 0 1)
+      foreach(c 0 1 2)
+        string(JSON v GET "${matrix}" ${r} ${c})
+        fixed(${v} 9 v)
+        list(APPEND m ${v})
+      endforeach()
+    endforeach()
+    list(GET m 0 m00)
+    list(GET m 1 m01)
+    list(GET m 2 m02)
+    list(GET m 3 m10)
+    list(GET m 4 m11)
+    list(GET m 5 m12)
+    math(EXPR base112 "${size} % 112")
+    if(base112 EQUAL 0)
+      math(EXPR ratio "${size} / 112")
+      set(diff_x 0)
+    else()
+      math(EXPR ratio "${size} / 128")
+      math(EXPR diff_x "8 * ${ratio} * 10000")
+    endif()
+    math(EXPR tol "6 * ${ratio} * 1000000000000")
+    set(sum_x 0)
+    set(sum_y 0)
+    set(mapped)
+    foreach(k RANGE 4)
+      string(JSON lx GET "${json}" detections 0 landmarks ${k} 0)
+      string(JSON ly GET "${json}" detections 0 landmarks ${k} 1)
+      fixed(${lx} 3 lx)
+      fixed(${ly} 3 ly)
+      math(EXPR px "${m00} * ${lx} + ${m01} * ${ly} + ${m02} * 1000")
+      math(EXPR py "${m10} * ${lx} + ${m11} * ${ly} + ${m12} * 1000")
+      list(APPEND mapped ${px} ${py})
+      math(EXPR ix "2 * ${k}")
+      math(EXPR iy "2 * ${k} + 1")
+      list(GET arcface ${ix} tx)
+      list(GET arcface ${iy} ty)
+      math(EXPR dx "${px} - (${tx} * ${ratio} + ${diff_x}) * 100000000")
+      math(EXPR dy "${py} - ${ty} * ${ratio} * 100000000")
+      math(EXPR sum_x "${sum_x} + ${dx}")
+      math(EXPR sum_y "${sum_y} + ${dy}")
+      math(EXPR dx_mpx "${dx} / 1000000000")
+      math(EXPR dy_mpx "${dy} / 1000000000")
+      message(STATUS "${size}: landmark ${k} lands (${dx_mpx}, ${dy_mpx}) millipixels from the template")
+      if(dx GREATER tol OR dx LESS -${tol} OR dy GREATER tol OR dy LESS -${tol})
+        fail("${size}: the transform ${matrix} puts landmark ${k} (${dx_mpx}, ${dy_mpx}) millipixels from its "
+             "ArcFace point, more than ${ratio} x 6 px")
+      endif()
+    endforeach()
+    foreach(sum sum_x sum_y)
+      if(${sum} GREATER 50000000000 OR ${sum} LESS -50000000000)
+        fail("${size}: the landmarks' mean lands ${${sum}} / 5 picopixels off the template's mean")
+      endif()
+    endforeach()
+
+    # The crop is the photo warped by that transform, as norm_crop: cv::warpAffine, bilinear, border 0.
+    string(JSON a GET "${matrix}" 0 0)
+    string(JSON b GET "${matrix}" 0 1)
+    string(JSON c GET "${matrix}" 0 2)
+    string(JSON d GET "${matrix}" 1 0)
+    string(JSON e GET "${matrix}" 1 1)
+    string(JSON f GET "${matrix}" 1 2)
+    execute_process(COMMAND ${IMAGE_TOOL} warp_diff ${PHOTO} ${crop} ${a} ${b} ${c} ${d} ${e} ${f}
+                    RESULT_VARIABLE code OUTPUT_VARIABLE diff ERROR_QUIET OUTPUT_STRIP_TRAILING_WHITESPACE)
+    separate_arguments(diff)
+    list(GET diff 1 mean_milli)
+    if(NOT code EQUAL 0 OR mean_milli GREATER 100)
+      fail("${size}: ${crop} differs from cv::warpAffine of the photo by ${matrix}: max and mean x 1000 '${diff}'")
+    endif()
+    list(GET diff 0 max_diff)
+    message(STATUS "${size}: the crop vs cv::warpAffine of the photo: largest difference ${max_diff}, mean ${mean_milli} / 1000")
+
+    # RetinaFace on the crop finds the face with its landmarks where the transform put them: within
+    # 5% of the side (the detector's own spread: 3.2 px of 112 measured).
+    run_detect_faces(${crop} --out ${WORK_DIR}/aligned_${size}_redetect.png --json ${WORK_DIR}/aligned_${size}_redetect.json)
+    if(NOT rc EQUAL 0)
+      fail("${size}: detect_faces on the crop: exit ${rc}: ${err}")
+    endif()
+    check_json(${WORK_DIR}/aligned_${size}_redetect.json ${size} ${size})
+    if(NOT count EQUAL 1)
+      fail("${size}: RetinaFace finds ${count} faces in the crop ${crop}, expected 1")
+    endif()
+    math(EXPR tol "${size} * 50")  # 5% of the side, in 10^-3 px
+    set(deltas)
+    foreach(k RANGE 4)
+      foreach(axis 0 1)
+        string(JSON v GET "${json}" detections 0 landmarks ${k} ${axis})
+        fixed(${v} 3 v)
+        math(EXPR i "2 * ${k} + ${axis}")
+        list(GET mapped ${i} expected)
+        math(EXPR delta "${v} - ${expected} / 1000000000")
+        list(APPEND deltas ${delta})
+        if(delta GREATER tol OR delta LESS -${tol})
+          fail("${size}: in the crop, landmark ${k} (axis ${axis}) is found ${delta} millipixels from where the "
+               "transform puts it, more than 5% of ${size}")
+        endif()
+      endforeach()
+    endforeach()
+    string(JOIN ", " deltas ${deltas})
+    message(STATUS "${size}: RetinaFace's landmarks in the crop minus the transformed ones (x, y; millipixels): ${deltas}")
+  endforeach()
+
 elseif(MODE STREQUAL "bad_arguments")
   file(WRITE ${WORK_DIR}/not_an_image.png "this is text\n")
   file(WRITE ${WORK_DIR}/not_a_model.onnx "this is text\n")
@@ -285,7 +467,7 @@ elseif(MODE STREQUAL "bad_arguments")
   if(NOT code EQUAL 0)
     fail("image_tool paste failed")
   endif()
-  # name | arguments (comma-separated) | what the message must say
+  # name | arguments (comma-separated) | what the message must say [| the exit code]
   set(cases
     "threshold_not_a_number|--threshold,abc|--threshold needs a number, got 'abc'"
     "threshold_above_one|--threshold,1.5|--threshold must be in \\[0, 1\\], got 1.5"
@@ -300,12 +482,23 @@ elseif(MODE STREQUAL "bad_arguments")
     "model_not_a_model|--model,${PHOTO}|cannot load model"
     "image_not_an_image|${WORK_DIR}/not_an_image.png|cannot decode image"
     "json_unwritable|${WORK_DIR}/plain.png,--json,${WORK_DIR}/no/such/dir/d.json|cannot write '.*d.json'"
-    "png_unwritable|${WORK_DIR}/plain.png,--out,${WORK_DIR}/no/such/dir/a.png,--json,${WORK_DIR}/ok.json|cannot write '.*a.png'")
+    "png_unwritable|${WORK_DIR}/plain.png,--out,${WORK_DIR}/no/such/dir/a.png,--json,${WORK_DIR}/ok.json|cannot write '.*a.png'"
+    "aligned_size_not_multiple|--aligned-dir,${WORK_DIR}/crops,--aligned-size,100|--aligned-size must be a positive multiple of 112 or of 128 \\(at most [0-9]+\\), got 100|2"
+    "aligned_size_zero|--aligned-dir,${WORK_DIR}/crops,--aligned-size,0|--aligned-size must be a positive multiple|2"
+    "aligned_size_fraction|--aligned-dir,${WORK_DIR}/crops,--aligned-size,224.5|--aligned-size must be a positive multiple|2"
+    "aligned_size_without_dir|--aligned-size,224|--aligned-size needs --aligned-dir|2"
+    "aligned_blazeface|--family,blazeface,--aligned-dir,${WORK_DIR}/crops|--aligned-dir needs RetinaFace's 5 landmarks.*BlazeFace's 6 keypoints|2"
+    "aligned_dir_is_a_file|${WORK_DIR}/plain.png,--out,${WORK_DIR}/ok.png,--json,${WORK_DIR}/ok.json,--aligned-dir,${WORK_DIR}/plain.png|cannot create directory '.*plain.png'|1")
   foreach(case IN LISTS cases)
     string(REPLACE "|" ";" parts "${case}")
     list(GET parts 0 name)
     list(GET parts 1 arguments)
     list(GET parts 2 pattern)
+    list(LENGTH parts nparts)
+    set(want_rc "")
+    if(nparts GREATER 3)
+      list(GET parts 3 want_rc)
+    endif()
     string(REPLACE "," ";" arguments "${arguments}")
     run_detect_faces(${arguments})
     string(STRIP "${err}" stripped)
@@ -313,6 +506,9 @@ elseif(MODE STREQUAL "bad_arguments")
     list(LENGTH newlines extra_lines)
     if(rc EQUAL 0 OR rc LESS 1 OR rc GREATER 127)
       fail("${name}: exit code '${rc}', expected 1..127")
+    endif()
+    if(NOT want_rc STREQUAL "" AND NOT rc EQUAL want_rc)
+      fail("${name}: exit code ${rc}, expected ${want_rc}")
     endif()
     if(NOT extra_lines EQUAL 0 OR NOT stripped MATCHES "^detect_faces: .*${pattern}")
       fail("${name}: stderr should be one line 'detect_faces: ...${pattern}...', got:\n${err}")
