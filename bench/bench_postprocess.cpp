@@ -31,6 +31,7 @@
 #include "align.hpp"
 #include "dispatch_peer.hpp"
 #include "families.hpp"
+#include "low_precision.hpp"
 #include "fixtures.hpp"
 #include "reference/reference_port.hpp"
 #include "support/synthetic_scene.hpp"
@@ -511,6 +512,7 @@ int main(int argc, char** argv) {
   register_synthetic();
   facepost_bench::register_families();
   facepost_bench::register_align();
+  facepost_bench::register_low_precision();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return EXIT_SUCCESS;

@@ -10,17 +10,17 @@ set(FACEPOST_PORTABLE_DEFINITIONS FACEPOST_RUNTIME_DISPATCH)
 
 # facepost_isa_flags(<isa> <out-var>): the compile options that let the compiler target <isa>.
 #   scalar, neon  none: the baseline of x86-64 and AArch64 (NEON is part of AArch64)
-#   avx2          -mavx2 -mfma
-#   avx512        -mavx512f -mavx2 -mfma
+#   avx2          -mavx2 -mf16c -mfma
+#   avx512        -mavx512f -mavx2 -mf16c -mfma
 #   x86-64        -march=x86-64: baseline x86-64 whatever the host project's flags
 #   native        -march=native, when the compiler takes it and the build is not a cross build
 function(facepost_isa_flags isa out)
   if(isa STREQUAL "scalar" OR isa STREQUAL "neon")
     set(_flags)
   elseif(isa STREQUAL "avx2")
-    set(_flags -mavx2 -mfma)
+    set(_flags -mavx2 -mf16c -mfma)
   elseif(isa STREQUAL "avx512")
-    set(_flags -mavx512f -mavx2 -mfma)
+    set(_flags -mavx512f -mavx2 -mf16c -mfma)
   elseif(isa STREQUAL "x86-64")
     set(_flags -march=x86-64)
   elseif(isa STREQUAL "native")

@@ -61,7 +61,7 @@ std::string usage() {
       "  facepost help | --help | --version\n"
       "\n"
       "detect: post-process one frame of RetinaFace-family head outputs.\n"
-      "  --loc, --conf, --landms F.npy   float32 [N,4], [N,2], [N,10] or [1,N,C] (any endianness, C or\n"
+      "  --loc, --conf, --landms F.npy   float32 or float16 [N,4], [N,2], [N,10] or [1,N,C] (any endianness, C or\n"
       "                                  Fortran order); N must equal the prior count of the input size\n"
       "  --input-size WxH                network input size (width x height) the priors are built for\n"
       "  --resize R                      input = original image x R; outputs are divided by R (default ";
@@ -180,11 +180,23 @@ std::string shape_text(const std::vector<std::int64_t>& shape) {
   return s + "]";
 }
 
+/// Reads a head's .npy: float32 or float16 (converted as facepost reads it, no copy). int8 and
+/// uint8 need a scale and zero point, which a .npy does not carry: refused with the reason.
+facepost::Status read_head(const std::string& path, facepost::io::NpyArray& a) {
+  facepost::Status s = facepost::io::read_npy(path, a, facepost::io::NpyTypes::low_precision);
+  if (s.ok() && a.type != facepost::ElementType::float32 && a.type != facepost::ElementType::float16)
+    s = facepost::Status::failure(facepost::Errc::bad_element_type,
+                                  "%s: %s heads need a scale and zero point, which a .npy file does not carry (use "
+                                  "the C++ or Python API with dequant, or save the dequantized values as float32)",
+                                  path.c_str(), facepost::element_type_name(a.type));
+  return s;
+}
+
 /// Views a loaded array as [N,C]: accepts [N,C] and [1,N,C] (facepost::view_tensor's rules).
 facepost::Status view_array(const facepost::io::NpyArray& a, const char* name, facepost::TensorView& out) {
   const std::vector<std::int64_t>& s = a.shape;
-  if (s.size() == 2) return facepost::view_tensor(a.data.data(), {s[0], s[1]}, name, out);
-  if (s.size() == 3) return facepost::view_tensor(a.data.data(), {s[0], s[1], s[2]}, name, out);
+  if (s.size() == 2) return facepost::view_tensor(a.elements(), a.type, {s[0], s[1]}, name, out);
+  if (s.size() == 3) return facepost::view_tensor(a.elements(), a.type, {s[0], s[1], s[2]}, name, out);
   return facepost::Status::failure(facepost::Errc::bad_shape, "%s: expected shape [N,C] or [1,N,C], got %s", name,
                                    shape_text(s).c_str());
 }
@@ -211,7 +223,7 @@ int run_family_detect(const facepost::cli::FamilyDetectOptions& opt) {
   std::vector<facepost::io::NpyArray> arrays(opt.inputs.size());
   std::vector<facepost::TensorView> views(opt.inputs.size());
   for (std::size_t i = 0; i < opt.inputs.size(); ++i) {
-    facepost::Status s = facepost::io::read_npy(opt.inputs[i].second, arrays[i]);
+    facepost::Status s = read_head(opt.inputs[i].second, arrays[i]);
     if (s.ok()) s = view_array(arrays[i], opt.inputs[i].second.c_str(), views[i]);
     if (!s.ok()) return fail(kExitData, opt.inputs[i].first + " " + s.message());
   }
@@ -299,7 +311,7 @@ int run_detect(std::vector<std::string> args) {
   Head heads[3] = {{"--loc", &opt.loc_path, {}, {}}, {"--conf", &opt.conf_path, {}, {}},
                    {"--landms", &opt.landms_path, {}, {}}};
   for (Head& h : heads) {
-    s = facepost::io::read_npy(*h.path, h.array);
+    s = read_head(*h.path, h.array);
     if (s.ok()) s = view_array(h.array, h.path->c_str(), h.view);
     if (!s.ok()) return fail(kExitData, std::string(h.option) + " " + s.message());
   }

@@ -20,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include "support/low_precision.hpp"
+
 extern char** environ;
 
 #ifndef FACEPOST_CLI_PATH
@@ -98,7 +100,7 @@ inline RunResult run_cli(const std::vector<std::string>& args, const TempDir& sc
 struct NpyLayout {
   bool big_endian = false;
   bool fortran_order = false;
-  const char* dtype = "f4";  ///< f4, f8 or i4: values are converted to it
+  const char* dtype = "f4";  ///< f4, f8, f2, i4, i1 or u1: values are converted to it (f2: rounded to nearest even)
   int version = 1;           ///< 1 (16-bit header length) or 2 (32-bit)
 };
 
@@ -137,7 +139,7 @@ inline void write_npy_file(const std::string& path, const std::vector<std::int64
     order[dest] = lin;
   }
   const std::string dtype = layout.dtype;
-  const std::size_t width = dtype == "f8" ? 8 : 4;
+  const std::size_t width = dtype == "f8" ? 8 : dtype == "f2" ? 2 : (dtype == "i1" || dtype == "u1") ? 1 : 4;
   const std::uint16_t one = 1;
   unsigned char first_byte = 0;
   std::memcpy(&first_byte, &one, 1);
@@ -150,6 +152,11 @@ inline void write_npy_file(const std::string& path, const std::vector<std::int64
     } else if (dtype == "i4") {
       const std::int32_t i = static_cast<std::int32_t>(v);
       std::memcpy(raw, &i, 4);
+    } else if (dtype == "f2") {
+      const std::uint16_t h = lowp::to_f16(static_cast<float>(v));
+      std::memcpy(raw, &h, 2);
+    } else if (dtype == "i1" || dtype == "u1") {
+      raw[0] = static_cast<unsigned char>(static_cast<int>(v));
     } else {
       const float f = static_cast<float>(v);
       std::memcpy(raw, &f, 4);

@@ -245,6 +245,37 @@ TEST_CASE("[1,N,C], big-endian, Fortran-order and version-2 files give identical
   }
 }
 
+TEST_CASE("float16 heads give the detections of float32 files holding the same values", "[cli][npy][lowp]") {
+  TempDir dir;
+  for (const fixtures::Fixture& fx : {fixtures::all()[0], fixtures::all()[3]}) {
+    const std::string preset = preset_of(fx.name);
+    // The float32 files hold each value rounded to float16, as the float16 files do.
+    std::vector<std::string> f32_args = {"detect"};
+    for (const char* head : {"loc", "conf", "landms"}) {
+      const facepost::io::NpyArray a = fixtures::load(fx.name, std::string(head) + ".npy");
+      std::vector<double> rounded(a.data.size());
+      for (std::size_t i = 0; i < a.data.size(); ++i) rounded[i] = facepost::f16_to_f32(lowp::to_f16(a.data[i]));
+      const std::string path = dir.file(std::string(fx.name) + "_rounded_" + head + ".npy");
+      cli_test::write_npy_file(path, a.shape, rounded, {});
+      f32_args.insert(f32_args.end(), {std::string("--") + head, path});
+    }
+    f32_args.insert(f32_args.end(), {"--input-size", size_text(fx.input), "--resize", float_text(fx.resize)});
+    const std::string f32_out = dir.file("rounded_out.npy");
+    const cli_test::Summary want = expect_success(concat(f32_args, {"--preset", preset, "--out", f32_out}), dir);
+    REQUIRE(want.detections > 0);
+    const cli_test::NpyLayout layouts[] = {{false, false, "f2", 1}, {true, true, "f2", 1}};
+    for (const cli_test::NpyLayout& layout : layouts) {
+      INFO(fx.name << (layout.big_endian ? " big-endian Fortran" : " little-endian"));
+      const std::string out = dir.file("f16_out.npy");
+      const cli_test::Summary got = expect_success(
+          concat(rewritten_heads(fx, layout, layout.big_endian, dir, "f16"), {"--preset", preset, "--out", out}), dir);
+      CHECK(got.candidates == want.candidates);
+      CHECK(got.detections == want.detections);
+      CHECK(cli_test::read_text(out) == cli_test::read_text(f32_out));
+    }
+  }
+}
+
 TEST_CASE("options --letterbox, --fit, --letterbox-anchor and --clip map as the library does", "[cli][letterbox]") {
   // crowd_mnet_native's heads (1024x624 input) read as a 1280x1000 original letterboxed into
   // them: the CLI's rows are those of a Postprocessor run with the same mapping, byte for byte.
@@ -659,7 +690,7 @@ TEST_CASE("wrong --input-size for a resized fixture is a prior count mismatch", 
   }
 }
 
-TEST_CASE("files that are not float32 [N,C] are refused", "[cli][errors][npy]") {
+TEST_CASE("files that are not float32 or float16 [N,C] are refused", "[cli][errors][npy]") {
   TempDir dir;
   const fixtures::Fixture fx = fixtures::all()[0];
   const facepost::io::NpyArray loc = fixtures::load(fx.name, "loc.npy");
@@ -679,6 +710,8 @@ TEST_CASE("files that are not float32 [N,C] are refused", "[cli][errors][npy]") 
       {"f8", {n, 4}, {false, false, "f8", 1}, "dtype '<f8' is not float32"},
       {"f8_be", {n, 4}, {true, false, "f8", 1}, "dtype '>f8' is not float32"},
       {"i4", {n, 4}, {false, false, "i4", 1}, "dtype '<i4' is not float32"},
+      {"i1", {n, 4}, {false, false, "i1", 1}, "int8 heads need a scale and zero point, which a .npy file does not carry"},
+      {"u1", {n, 4}, {false, false, "u1", 1}, "uint8 heads need a scale and zero point"},
       {"batch2", {2, n / 2, 4}, {}, "batch dimension 2"},
       {"rank1", {n * 4}, {}, "expected shape [N,C] or [1,N,C], got [" + std::to_string(n * 4) + "]"},
       {"rank4", {1, 1, n, 4}, {}, "expected shape [N,C] or [1,N,C], got [1,1,"},

@@ -181,7 +181,7 @@ inline Status validate_yunet(const YunetHeads& h, InputSize input, const YunetPa
                         {&h.conf, "conf", kYunetConfCols, "background, face"},
                         {&h.iou, "iou", kYunetIouCols, "one predicted IoU per prior"}};
   for (const Named& t : all) {
-    if (Status s = check_family_head(*t.t, "YuNet", t.name); !s.ok()) return s;
+    if (Status e = check_family_head(*t.t, "YuNet", t.name); !e.ok()) return e;
     if (t.t->cols != t.cols)
       return Status::failure(Errc::bad_shape, "YuNet %s tensor has %zu columns, expected %zu (%s)", t.name, t.t->cols,
                              t.cols, t.what);

@@ -2,7 +2,8 @@
 //
 // Not part of the post-processing core (facepost.hpp does not include it): the CLI, tests and
 // benchmarks use it. Reads little- and big-endian float32 in C or Fortran order, always
-// returning C order; anything else is refused with a message that says why.
+// returning C order, and on request float16, int8 and uint8 (the low-precision heads); anything
+// else is refused with a message that says why.
 #pragma once
 
 #include <cstdint>
@@ -11,19 +12,30 @@
 #include <string>
 #include <vector>
 
-#include "facepost/isa.hpp"
+#include "facepost/elements.hpp"
 #include "facepost/error.hpp"
+#include "facepost/isa.hpp"
 
 namespace facepost {
 FACEPOST_ABI_BEGIN
 namespace io {
 
-/// A float32 array in C (row-major) order.
+/// An array in C (row-major) order: float32 elements in `data`, float16 (binary16 bits), int8
+/// or uint8 ones in `raw` (host byte order).
 struct NpyArray {
   std::vector<std::int64_t> shape;
   std::vector<float> data;
-  std::size_t size() const noexcept { return data.size(); }
+  ElementType type = ElementType::float32;
+  std::vector<unsigned char> raw;
+  std::size_t size() const noexcept { return type == ElementType::float32 ? data.size() : raw.size() / element_size(type); }
+  /// The first element, whatever the type.
+  const void* elements() const noexcept {
+    return type == ElementType::float32 ? static_cast<const void*>(data.data()) : raw.data();
+  }
 };
+
+/// Which element types parse_npy / read_npy accept.
+enum class NpyTypes { float32_only, low_precision };
 
 namespace detail {
 
@@ -74,8 +86,10 @@ inline bool dict_value(const std::string& header, const std::string& key, std::s
 }  // namespace detail
 
 /// Parses a .npy file held in memory. Refuses: bad magic, unknown version, truncated data,
-/// dtypes other than float32, malformed shapes, element counts that overflow.
-inline Status parse_npy(const unsigned char* bytes, std::size_t size, NpyArray& out, const char* name = "npy") {
+/// dtypes other than float32 (and float16, int8, uint8 with NpyTypes::low_precision), malformed
+/// shapes, element counts that overflow.
+inline Status parse_npy(const unsigned char* bytes, std::size_t size, NpyArray& out, const char* name = "npy",
+                        NpyTypes types = NpyTypes::float32_only) {
   out = NpyArray{};
   static const unsigned char magic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
   if (size < 10 || std::memcmp(bytes, magic, 6) != 0)
@@ -101,13 +115,30 @@ inline Status parse_npy(const unsigned char* bytes, std::size_t size, NpyArray& 
     return Status::failure(Errc::io_error, "%s: malformed .npy header", name);
   if (descr.size() < 2) return Status::failure(Errc::io_error, "%s: malformed dtype", name);
   descr = descr.substr(1, descr.size() - 2);  // strip quotes
-  bool big_endian;
-  if (descr == "<f4") big_endian = false;
-  else if (descr == ">f4") big_endian = true;
-  else if (descr == "=f4" || descr == "f4") big_endian = !detail::host_is_little_endian();
+  if (descr.empty()) return Status::failure(Errc::io_error, "%s: malformed dtype", name);
+  // descr: a byte-order character ('<' '>' '=' '|') or none, then the kind and size.
+  const char order = (descr[0] == '<' || descr[0] == '>' || descr[0] == '=' || descr[0] == '|') ? descr[0] : '=';
+  const std::string kind = order == descr[0] ? descr.substr(1) : descr;
+  ElementType type;
+  if (kind == "f4") type = ElementType::float32;
+  else if (kind == "f2") type = ElementType::float16;
+  else if (kind == "i1") type = ElementType::int8;
+  else if (kind == "u1") type = ElementType::uint8;
+  else if (types == NpyTypes::low_precision)
+    return Status::failure(Errc::io_error,
+                           "%s: dtype '%s' is not float32, float16, int8 or uint8 (save with .astype(np.float32); "
+                           "float64 is not narrowed silently)",
+                           name, descr.c_str());
   else
     return Status::failure(Errc::io_error, "%s: dtype '%s' is not float32 (save with .astype(np.float32))", name,
                            descr.c_str());
+  if (type != ElementType::float32 && types != NpyTypes::low_precision)
+    return Status::failure(Errc::io_error, "%s: dtype '%s' is not float32 (save with .astype(np.float32))", name,
+                           descr.c_str());
+  const std::size_t es = element_size(type);
+  if (es > 1 && order == '|')
+    return Status::failure(Errc::io_error, "%s: malformed dtype '%s'", name, descr.c_str());
+  const bool big_endian = order == '>' || (order == '=' && !detail::host_is_little_endian());
   bool fortran_order;
   if (fortran == "False") fortran_order = false;
   else if (fortran == "True") fortran_order = true;
@@ -140,50 +171,51 @@ inline Status parse_npy(const unsigned char* bytes, std::size_t size, NpyArray& 
     count *= v;
   }
   const std::size_t data_offset = offset + header_len;
-  const std::uint64_t bytes_needed = count * 4;
+  const std::uint64_t bytes_needed = count * es;
   if (bytes_needed > size - data_offset)
     return Status::failure(Errc::io_error, "%s: truncated data (%llu bytes expected, %zu present)", name,
                            static_cast<unsigned long long>(bytes_needed), size - data_offset);
   out.shape = shape;
-  out.data.resize(std::size_t(count));
+  out.type = type;
+  std::vector<unsigned char> elems(static_cast<std::size_t>(bytes_needed));
   if (count != 0)  // an empty vector's data() may be null, and memcpy from/to null is UB
-    std::memcpy(out.data.data(), bytes + data_offset, std::size_t(bytes_needed));
-  if (big_endian == detail::host_is_little_endian()) {
-    for (float& f : out.data) {
-      unsigned char b[4];
-      std::memcpy(b, &f, 4);
-      std::swap(b[0], b[3]);
-      std::swap(b[1], b[2]);
-      std::memcpy(&f, b, 4);
-    }
-  }
+    std::memcpy(elems.data(), bytes + data_offset, std::size_t(bytes_needed));
+  if (es > 1 && big_endian == detail::host_is_little_endian())
+    for (std::size_t i = 0; i < elems.size(); i += es)
+      for (std::size_t a = 0, b = es - 1; a < b; ++a, --b) std::swap(elems[i + a], elems[i + b]);
   if (fortran_order && shape.size() > 1) {
     // Transpose to C order: element (i0..ik) lives at sum(i_d * fstride_d), fstride_0 = 1.
-    std::vector<float> c(out.data.size());
+    std::vector<unsigned char> c(elems.size());
     const std::size_t rank = shape.size();
     std::vector<std::size_t> idx(rank, 0), fstride(rank, 1);
     for (std::size_t d = 1; d < rank; ++d) fstride[d] = fstride[d - 1] * std::size_t(shape[d - 1]);
-    for (std::size_t lin = 0; lin < c.size(); ++lin) {
+    for (std::size_t lin = 0; lin < std::size_t(count); ++lin) {
       std::size_t src = 0;
       for (std::size_t d = 0; d < rank; ++d) src += idx[d] * fstride[d];
-      c[lin] = out.data[src];
+      std::memcpy(c.data() + lin * es, elems.data() + src * es, es);
       for (std::size_t d = rank; d-- > 0;) {  // advance the C-order index
         if (++idx[d] < std::size_t(shape[d])) break;
         idx[d] = 0;
       }
     }
-    out.data.swap(c);
+    elems.swap(c);
+  }
+  if (type == ElementType::float32) {
+    out.data.resize(std::size_t(count));
+    if (count != 0) std::memcpy(out.data.data(), elems.data(), elems.size());
+  } else {
+    out.raw.swap(elems);
   }
   return Status{};
 }
 
-/// Reads a float32 .npy file.
-inline Status read_npy(const std::string& path, NpyArray& out) {
+/// Reads a float32 .npy file (and float16, int8, uint8 ones with NpyTypes::low_precision).
+inline Status read_npy(const std::string& path, NpyArray& out, NpyTypes types = NpyTypes::float32_only) {
   std::ifstream f(path, std::ios::binary);
   if (!f) return Status::failure(Errc::io_error, "%s: cannot open file", path.c_str());
   std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   if (f.bad()) return Status::failure(Errc::io_error, "%s: read error", path.c_str());
-  return parse_npy(bytes.data(), bytes.size(), out, path.c_str());
+  return parse_npy(bytes.data(), bytes.size(), out, path.c_str(), types);
 }
 
 /// Serialises a C-order float32 array as .npy version 1.0 (little-endian).

@@ -137,9 +137,16 @@ constexpr std::size_t kExpBlock = 8;
 constexpr double kNmsCellScale = 2.0;
 constexpr bool kSkipUnkeptLanes = true;
 
-/// Eight binary16 values, exactly (F16C's vcvtph2ps).
+/// Eight binary16 values, exactly: F16C's vcvtph2ps (every AVX2 CPU has F16C; runtime dispatch
+/// checks it), or lane by lane when a compile-time AVX2 target leaves F16C out (-mavx2 alone).
 FACEPOST_INLINE F load_f16(const std::uint16_t* p) noexcept {
+#if defined(__F16C__) || defined(FACEPOST_DISPATCH_AT_RUNTIME)
   return F(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
+#else
+  alignas(32) float f[8];
+  for (int i = 0; i < 8; ++i) f[i] = f16_to_f32(p[i]);
+  return F(_mm256_load_ps(f));
+#endif
 }
 /// Eight int8 / uint8 values q as float32(q - zero_point).
 FACEPOST_INLINE F load_q8(const std::int8_t* p, std::int32_t zero_point) noexcept {

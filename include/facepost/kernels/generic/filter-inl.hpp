@@ -38,8 +38,10 @@ inline std::size_t filter_probabilities(const float* conf, std::size_t rows, flo
     const std::uint32_t bits = face_bits(conf + 2 * r, t);
     if (bits) n += compress(conf + 2 * r, bits, r, index + n, score + n);
   }
-  for (; r < rows; ++r) {
-    const float s = conf[2 * r + 1];
+  // The tail through a pointer: indexing conf[2 * r + 1] here makes GCC 12 warn (a false
+  // -Waggressive-loop-optimizations) when a caller's row count is a constant.
+  for (const float* face = conf + 2 * r + 1; r < rows; ++r, face += 2) {
+    const float s = *face;
     if (arith::probability_passes(s, threshold)) index[n] = static_cast<std::uint32_t>(r), score[n] = s, ++n;
   }
   return n;
