@@ -7,11 +7,13 @@
 // are viewed in place through their strides (any layout, no copy) when they are native float32;
 // other dtypes are refused rather than silently converted, because the reference arithmetic is
 // float32 and a float64 -> float32 cast is the caller's decision. The GIL is released while the
-// pipeline runs. The stubs are _core.pyi next to the package.
+// pipeline runs. Batches (run_batch: [B,N,C] heads) run on threads started here, the calling
+// thread one of them. The stubs are _core.pyi next to the package.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <cstring>
@@ -19,6 +21,8 @@
 #include <mutex>
 #include <string>
 #include <system_error>
+#include <thread>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -157,40 +161,56 @@ bool is_native_float32(const py::dtype& dt) {
   return dt.kind() == 'f' && dt.itemsize() == 4 && native;
 }
 
-HeldTensor hold_tensor(py::handle obj, const char* name) {
-  HeldTensor t;
-  t.array = py::array::ensure(obj);
-  if (!t.array) {
+/// `obj` as a numpy array; anything but native float32 is refused, not converted.
+py::array float32_array(py::handle obj, const std::string& name) {
+  py::array a = py::array::ensure(obj);
+  if (!a) {
     PyErr_Clear();
-    value_error(std::string(name) + ": expected a numpy array, got " + py::repr(obj).cast<std::string>());
+    value_error(name + ": expected a numpy array, got " + py::repr(obj).cast<std::string>());
   }
-  if (!is_native_float32(t.array.dtype()))
-    value_error(std::string(name) + ": dtype " + py::str(t.array.dtype()).cast<std::string>() +
+  if (!is_native_float32(a.dtype()))
+    value_error(name + ": dtype " + py::str(a.dtype()).cast<std::string>() +
                 " is not native float32; convert with .astype(numpy.float32)");
+  return a;
+}
+
+/// The strides, in floats, of the last `axes` axes of `a` (into `out`). Strides that are not whole
+/// floats, or a misaligned buffer (views into raw bytes), are the one layout a float pointer
+/// cannot walk: `a` is then replaced by a fresh (aligned, C-order) copy.
+void float_strides(py::array& a, const std::string& name, py::ssize_t axes, py::ssize_t* out) {
+  const auto whole = [&] {
+    if (reinterpret_cast<std::uintptr_t>(a.data()) % alignof(float) != 0) return false;
+    for (py::ssize_t k = 0; k < axes; ++k) {
+      const py::ssize_t bytes = a.strides(a.ndim() - axes + k);
+      if (bytes % 4 != 0) return false;
+      out[k] = bytes / 4;
+    }
+    return true;
+  };
+  if (!whole()) {
+    a = py::array(a.attr("copy")());
+    if (!whole()) value_error(name + ": cannot view the array as float32");
+  }
+}
+
+/// One frame's head: [N,C] or [1,N,C]. `owner` is the Python class whose run_batch takes a batch
+/// (named in the error for [B,N,C], where the C++ message says "use the batch API").
+HeldTensor hold_tensor(py::handle obj, const char* name, const char* owner) {
+  HeldTensor t;
+  t.array = float32_array(obj, name);
   const py::ssize_t nd = t.array.ndim();
   if (nd != 2 && nd != 3)
     value_error(std::string(name) + ": expected shape [N,C] or [1,N,C], got rank " + std::to_string(nd));
   const auto* shape = t.array.shape();
-  // Shape and batch checks are the C++ API's; the view's strides are set below.
+  if (nd == 3 && shape[0] != 1)
+    value_error(std::string(name) + ": expected shape [1,N,C], got batch dimension " + std::to_string(shape[0]) +
+                "; use " + owner + ".run_batch for batches");
+  // Shape checks are the C++ API's; the view's strides are set below.
   check(nd == 2 ? fp::view_tensor(nullptr, {shape[0], shape[1]}, name, t.view)
                 : fp::view_tensor(nullptr, {shape[0], shape[1], shape[2]}, name, t.view));
-
-  const auto element_strides = [&](py::ssize_t& rs, py::ssize_t& cs) {
-    const py::ssize_t bytes_r = t.array.strides(nd - 2), bytes_c = t.array.strides(nd - 1);
-    const auto address = reinterpret_cast<std::uintptr_t>(t.array.data());
-    if (bytes_r % 4 != 0 || bytes_c % 4 != 0 || address % alignof(float) != 0) return false;
-    rs = bytes_r / 4;
-    cs = bytes_c / 4;
-    return true;
-  };
-  py::ssize_t rs = 0, cs = 0;
-  if (!element_strides(rs, cs)) {
-    // Strides that are not whole floats, or a misaligned buffer (views into raw bytes): the one
-    // layout a float pointer cannot walk, so take a fresh (aligned, C-order) copy.
-    t.array = py::array(t.array.attr("copy")());
-    if (!element_strides(rs, cs)) value_error(std::string(name) + ": cannot view the array as float32");
-  }
-  t.view = fp::TensorView(static_cast<const float*>(t.array.data()), t.view.rows, t.view.cols, rs, cs);
+  py::ssize_t strides[2];
+  float_strides(t.array, name, 2, strides);
+  t.view = fp::TensorView(static_cast<const float*>(t.array.data()), t.view.rows, t.view.cols, strides[0], strides[1]);
   return t;
 }
 
@@ -203,11 +223,140 @@ py::array_t<float> to_numpy(std::unique_ptr<std::vector<float>> rows, std::size_
   return py::array_t<float>({k, static_cast<py::ssize_t>(cols)}, data, owner);
 }
 
+// ---- batches ---------------------------------------------------------------------------------
+//
+// run_batch of every class: [B,N,C] heads (frame b at index b of the leading axis), one mapping
+// for all frames or one per frame, B results. The frames run on `threads` threads started here
+// (the calling thread one of them), without the GIL; each result is copied out of the C++
+// buffers on its thread, and wrapped as a numpy array once the GIL is back.
+
+/// The mapping the Python layer passes as seven values (facepost/__init__.py: _mapping), checked.
+fp::ImageMapping make_mapping(float scale_x, float scale_y, float pad_x, float pad_y, bool clip, float clip_width,
+                              float clip_height) {
+  fp::ImageMapping mapping = fp::ImageMapping::letterbox(scale_x, scale_y, pad_x, pad_y);
+  if (clip) mapping.clip_to(clip_width, clip_height);
+  check(fp::validate_mapping(mapping));
+  return mapping;
+}
+
+/// make_mapping's seven values, one tuple per mapping of a batch.
+using MappingArgs = std::tuple<float, float, float, float, bool, float, float>;
+
+/// A batch's per-frame value (mapping, image size): one for every frame, or one per frame.
+template <class T>
+const T& frame_value(const std::vector<T>& values, std::size_t frame) {
+  return values[values.size() == 1 ? 0 : frame];
+}
+
+template <class T>
+void check_per_frame(const std::vector<T>& values, std::size_t count, const char* what) {
+  if (values.size() != 1 && values.size() != count)
+    value_error(std::string("run_batch: ") + std::to_string(values.size()) + " " + what + " for " +
+                std::to_string(count) + " frames (give 1 or one per frame)");
+}
+
+std::vector<fp::ImageMapping> make_mappings(const std::vector<MappingArgs>& args, std::size_t count) {
+  check_per_frame(args, count, "mappings");
+  std::vector<fp::ImageMapping> mappings;
+  mappings.reserve(args.size());
+  for (const MappingArgs& a : args) mappings.push_back(std::apply(make_mapping, a));
+  return mappings;
+}
+
+/// A [B,N,C] numpy array kept alive, and the [N,C] view of each of its B frames (read in place
+/// through the strides, as hold_tensor reads one frame).
+struct HeldBatch {
+  std::string name;
+  py::array array;
+  std::vector<fp::TensorView> frames;
+};
+
+HeldBatch hold_batch(py::handle obj, std::string name) {
+  HeldBatch b;
+  b.name = std::move(name);
+  b.array = float32_array(obj, b.name);
+  if (b.array.ndim() != 3)
+    value_error(b.name + ": expected shape [B,N,C] (frames on the leading axis), got rank " +
+                std::to_string(b.array.ndim()));
+  const auto* shape = b.array.shape();
+  fp::TensorView frame;  // a frame's shape rules are the single-frame call's
+  check(fp::view_tensor(nullptr, {1, shape[1], shape[2]}, b.name.c_str(), frame));
+  py::ssize_t strides[3];
+  float_strides(b.array, b.name, 3, strides);
+  const auto* base = static_cast<const float*>(b.array.data());
+  b.frames.reserve(static_cast<std::size_t>(shape[0]));
+  for (py::ssize_t f = 0; f < shape[0]; ++f)
+    b.frames.emplace_back(base + f * strides[0], frame.rows, frame.cols, strides[1], strides[2]);
+  return b;
+}
+
+/// The batch size B that every array of a batch has (ValueError listing them otherwise).
+std::size_t common_batch(const std::vector<HeldBatch>& heads) {
+  const std::size_t count = heads.front().frames.size();
+  std::string sizes;
+  bool same = true;
+  for (const HeldBatch& h : heads) {
+    same = same && h.frames.size() == count;
+    sizes += (sizes.empty() ? "" : ", ") + h.name + " " + std::to_string(h.frames.size());
+  }
+  if (!same) value_error("run_batch: the arrays disagree on the batch size: " + sizes);
+  return count;
+}
+
+/// How many threads run a batch: `threads` (at least 1), at most one per frame.
+std::size_t shard_count(std::size_t threads, std::size_t count) {
+  if (threads == 0) value_error("run_batch: threads must be at least 1");
+  return std::min(threads, count);
+}
+
+/// Calls shard(s, shards) for every s in [0, shards): shard 0 on the calling thread, each other
+/// on a std::thread of its own; a thread that cannot be started leaves its shard to the calling
+/// thread. Call it without the GIL; `shard` must not throw.
+template <class Shard>
+void run_sharded(std::size_t shards, const Shard& shard) {
+  std::vector<std::thread> pool;
+  std::size_t s = 1;
+  try {
+    pool.reserve(shards - 1);
+    for (; s < shards; ++s) pool.emplace_back([&shard, s, shards] { shard(s, shards); });
+  } catch (const std::exception&) {  // std::system_error (no more threads) or std::bad_alloc
+  }
+  shard(0, shards);
+  for (; s < shards; ++s) shard(s, shards);
+  for (std::thread& t : pool) t.join();
+}
+
+/// One frame's result, copied out of the C++ buffers (on the frame's thread, without the GIL).
+struct FrameResult {
+  fp::Status status;
+  std::unique_ptr<std::vector<float>> rows;
+  std::size_t cols = fp::kDetectionCols;
+};
+
+void keep_rows(FrameResult& r, const float* data, std::size_t k, std::size_t cols) noexcept {
+  try {
+    r.rows = std::make_unique<std::vector<float>>(data, data + k * cols);
+    r.cols = cols;
+  } catch (const std::bad_alloc&) {
+    r.status = fp::Status::failure(fp::Errc::size_overflow, "out of memory copying %zu detections", k);
+  }
+}
+
+/// The B results as a list of numpy arrays, or ValueError for the first frame that failed.
+py::list results_list(std::vector<FrameResult>& results) {
+  for (std::size_t f = 0; f < results.size(); ++f)
+    if (!results[f].status.ok()) value_error("batch frame " + std::to_string(f) + ": " + results[f].status.message());
+  py::list out;
+  for (FrameResult& r : results) out.append(to_numpy(std::move(r.rows), r.cols));
+  return out;
+}
+
 /// The Python-facing Postprocessor: a facepost::Postprocessor (priors and buffers kept across
-/// calls) plus the lock that lets threads share it.
+/// calls), a facepost::BatchPostprocessor of the same configuration for run_batch (its priors
+/// and per-frame workspaces kept too), and the lock that lets threads share them.
 class Core {
  public:
-  Core(fp::AnchorConfig anchors, fp::Params params) : pp_(std::move(anchors), params) {}
+  Core(const fp::AnchorConfig& anchors, fp::Params params) : pp_(anchors, params), batch_(anchors, params) {}
 
   /// Runs without the GIL; the lock serialising threads that share this object is taken only
   /// after the GIL is released, so the two locks never wait on each other.
@@ -217,7 +366,8 @@ class Core {
     fp::ImageMapping mapping = fp::ImageMapping::letterbox(scale_x, scale_y, pad_x, pad_y);
     if (clip) mapping.clip_to(clip_width, clip_height);
     check(fp::validate_mapping(mapping));
-    const HeldTensor l = hold_tensor(loc, "loc"), c = hold_tensor(conf, "conf"), m = hold_tensor(landms, "landms");
+    const HeldTensor l = hold_tensor(loc, "loc", kName), c = hold_tensor(conf, "conf", kName),
+                     m = hold_tensor(landms, "landms", kName);
     const fp::HeadOutputs heads{l.view, c.view, m.view};
 
     fp::Status status;
@@ -232,6 +382,38 @@ class Core {
     }
     check(status);
     return to_numpy(std::move(rows));
+  }
+
+  /// [B,N,C] heads: BatchPostprocessor::prepare, then run_shard(s, S) on S threads, without the
+  /// GIL and under the lock. A list of B arrays.
+  py::list run_batch(py::handle loc, py::handle conf, py::handle landms, int width, int height,
+                     const std::vector<MappingArgs>& mapping_args, std::size_t threads) {
+    const fp::InputSize input = make_input_size(width, height);
+    const std::vector<HeldBatch> held{hold_batch(loc, "loc"), hold_batch(conf, "conf"), hold_batch(landms, "landms")};
+    const std::size_t count = common_batch(held);
+    const std::vector<fp::ImageMapping> mappings = make_mappings(mapping_args, count);
+    if (count == 0) return py::list();
+    const std::size_t shards = shard_count(threads, count);
+    std::vector<fp::HeadOutputs> frames(count);
+    for (std::size_t f = 0; f < count; ++f) frames[f] = {held[0].frames[f], held[1].frames[f], held[2].frames[f]};
+
+    std::vector<FrameResult> results(count);
+    fp::Status status;
+    {
+      py::gil_scoped_release nogil;
+      std::lock_guard<std::mutex> guard(lock_);
+      status = batch_.prepare(frames.data(), count, input, mappings.data(), mappings.size());
+      if (status.ok())
+        run_sharded(shards, [&](std::size_t shard, std::size_t num_shards) {
+          batch_.run_shard(shard, num_shards);
+          for (std::size_t f = shard; f < count; f += num_shards) {
+            const fp::Detections d = batch_.result(f);
+            keep_rows(results[f], d.data(), d.size(), fp::kDetectionCols);
+          }
+        });
+    }
+    check(status);
+    return results_list(results);
   }
 
   py::dict stats() {
@@ -252,27 +434,31 @@ class Core {
   const fp::Postprocessor& core() const { return pp_; }
 
  private:
+  static constexpr const char* kName = "Postprocessor";
   fp::Postprocessor pp_;
+  fp::BatchPostprocessor batch_;
   std::mutex lock_;
 };
 
 // ---- detector families -----------------------------------------------------------------------
 
-/// The mapping the Python layer passes as seven values (facepost/__init__.py: _mapping), checked.
-fp::ImageMapping make_mapping(float scale_x, float scale_y, float pad_x, float pad_y, bool clip, float clip_width,
-                              float clip_height) {
-  fp::ImageMapping mapping = fp::ImageMapping::letterbox(scale_x, scale_y, pad_x, pad_y);
-  if (clip) mapping.clip_to(clip_width, clip_height);
-  check(fp::validate_mapping(mapping));
-  return mapping;
+/// A fresh post-processor with the configuration of `p` (the families' objects own buffers and
+/// are not copyable): run_batch's other threads each run on one.
+fp::ScrfdPostprocessor same_config(const fp::ScrfdPostprocessor& p) { return fp::ScrfdPostprocessor(p.params()); }
+fp::Yolov5FacePostprocessor same_config(const fp::Yolov5FacePostprocessor& p) {
+  return fp::Yolov5FacePostprocessor(p.params());
 }
+fp::BlazefacePostprocessor same_config(const fp::BlazefacePostprocessor& p) {
+  return fp::BlazefacePostprocessor(p.model(), p.params());
+}
+fp::YunetPostprocessor same_config(const fp::YunetPostprocessor& p) { return fp::YunetPostprocessor(p.params()); }
 
 /// A family's object with the lock that lets threads share it. `Post` is the C++ post-processor;
-/// `Run(Post&, FamilyDetections&)` runs one frame without the GIL.
+/// `Run(Post&, FamilyDetections&)` runs one frame without the GIL. `name` is its Python class.
 template <class Post>
 class FamilyCore {
  public:
-  explicit FamilyCore(Post post) : pp_(std::move(post)) {}
+  FamilyCore(Post post, const char* name) : pp_(std::move(post)), name_(name) {}
 
   template <class Run>
   py::array_t<float> run(Run&& run_frame) {
@@ -292,10 +478,39 @@ class FamilyCore {
     check(status);
     return to_numpy(std::move(rows), cols);
   }
+
+  /// `count` frames on `threads` threads (at most one per frame), without the GIL and under the
+  /// lock: thread s runs frames s, s + S, s + 2S, ... on its own post-processor (this object's
+  /// for s = 0, same_config copies kept for the next batch for the others) and copies each
+  /// result out before the next frame. `Run(Post&, frame, FamilyDetections&)` runs one frame.
+  template <class Run>
+  py::list run_batch(std::size_t count, std::size_t threads, const Run& run_frame) {
+    if (count == 0) return py::list();
+    const std::size_t shards = shard_count(threads, count);
+    std::vector<FrameResult> results(count);
+    {
+      py::gil_scoped_release nogil;
+      std::lock_guard<std::mutex> guard(lock_);
+      while (workers_.size() + 1 < shards) workers_.push_back(same_config(pp_));
+      run_sharded(shards, [&](std::size_t shard, std::size_t num_shards) {
+        Post& pp = shard == 0 ? pp_ : workers_[shard - 1];
+        for (std::size_t f = shard; f < count; f += num_shards) {
+          fp::FamilyDetections d;
+          results[f].status = run_frame(pp, f, d);
+          if (results[f].status.ok()) keep_rows(results[f], d.data(), d.size(), d.cols());
+        }
+      });
+    }
+    return results_list(results);
+  }
+
   const Post& post() const { return pp_; }
+  const char* name() const { return name_; }
 
  private:
   Post pp_;
+  const char* name_;
+  std::vector<Post> workers_;
   std::mutex lock_;
 };
 
@@ -317,10 +532,23 @@ py::array_t<float> run_yunet(YunetCore& core, const py::handle& loc, const py::h
                              float clip_width, float clip_height) {
   const fp::InputSize input = make_input_size(width, height);
   const fp::ImageMapping mapping = make_mapping(scale_x, scale_y, pad_x, pad_y, clip, clip_width, clip_height);
-  const HeldTensor l = hold_tensor(loc, "loc"), c = hold_tensor(conf, "conf"), i = hold_tensor(iou, "iou");
+  const HeldTensor l = hold_tensor(loc, "loc", core.name()), c = hold_tensor(conf, "conf", core.name()),
+                   i = hold_tensor(iou, "iou", core.name());
   const fp::YunetHeads heads{l.view, c.view, i.view};
   return core.run([&](fp::YunetPostprocessor& pp, fp::FamilyDetections& d) {
     return pp.try_run(heads, input, mapping, d);
+  });
+}
+
+py::list run_yunet_batch(YunetCore& core, const py::handle& loc, const py::handle& conf, const py::handle& iou,
+                         int width, int height, const std::vector<MappingArgs>& mapping_args, std::size_t threads) {
+  const fp::InputSize input = make_input_size(width, height);
+  const std::vector<HeldBatch> held{hold_batch(loc, "loc"), hold_batch(conf, "conf"), hold_batch(iou, "iou")};
+  const std::size_t count = common_batch(held);
+  const std::vector<fp::ImageMapping> mappings = make_mappings(mapping_args, count);
+  return core.run_batch(count, threads, [&](fp::YunetPostprocessor& pp, std::size_t f, fp::FamilyDetections& d) {
+    const fp::YunetHeads heads{held[0].frames[f], held[1].frames[f], held[2].frames[f]};
+    return pp.try_run(heads, input, frame_value(mappings, f), d);
   });
 }
 
@@ -368,6 +596,15 @@ fp::Yolov5FaceParams make_yolov5_face_params(double conf_threshold, double iou_t
   return p;
 }
 
+/// SCRFD's `kps` as a list (empty: None, a model without keypoints), after checking that each
+/// head holds three per-stride arrays (8, 16, 32).
+py::sequence scrfd_kps_list(const py::sequence& scores, const py::sequence& bboxes, const py::object& kps) {
+  const py::sequence kps_list = kps.is_none() ? py::sequence(py::list()) : py::sequence(kps);
+  if (py::len(scores) != 3 || py::len(bboxes) != 3 || (!kps.is_none() && py::len(kps_list) != 3))
+    value_error("scores, bboxes and kps must each hold 3 arrays, one per stride (8, 16, 32)");
+  return kps_list;
+}
+
 /// SCRFD: three per-stride arrays per head (8, 16, 32); `kps` None for a model without keypoints.
 py::array_t<float> run_scrfd(ScrfdCore& core, const py::sequence& scores, const py::sequence& bboxes,
                              const py::object& kps, int width, int height, float scale_x, float scale_y, float pad_x,
@@ -376,26 +613,57 @@ py::array_t<float> run_scrfd(ScrfdCore& core, const py::sequence& scores, const 
   const fp::InputSize input = make_input_size(width, height);
   const fp::ImageMapping mapping = make_mapping(scale_x, scale_y, pad_x, pad_y, clip, clip_width, clip_height);
   const bool with_kps = !kps.is_none();
-  const py::sequence kps_list = with_kps ? py::sequence(kps) : py::sequence(py::list());
-  if (py::len(scores) != 3 || py::len(bboxes) != 3 || (with_kps && py::len(kps_list) != 3))
-    value_error("scores, bboxes and kps must each hold 3 arrays, one per stride (8, 16, 32)");
+  const py::sequence kps_list = scrfd_kps_list(scores, bboxes, kps);
   std::vector<HeldTensor> held;
   held.reserve(9);
   fp::ScrfdHeads heads;
   for (int l = 0; l < 3; ++l) {
     const std::string s = std::to_string(fp::kScrfdStrides[l]);
-    held.push_back(hold_tensor(scores[py::size_t(l)], ("score_" + s).c_str()));
+    held.push_back(hold_tensor(scores[py::size_t(l)], ("score_" + s).c_str(), core.name()));
     heads.score[l] = held.back().view;
-    held.push_back(hold_tensor(bboxes[py::size_t(l)], ("bbox_" + s).c_str()));
+    held.push_back(hold_tensor(bboxes[py::size_t(l)], ("bbox_" + s).c_str(), core.name()));
     heads.bbox[l] = held.back().view;
     if (with_kps) {
-      held.push_back(hold_tensor(kps_list[py::size_t(l)], ("kps_" + s).c_str()));
+      held.push_back(hold_tensor(kps_list[py::size_t(l)], ("kps_" + s).c_str(), core.name()));
       heads.kps[l] = held.back().view;
     }
   }
   const fp::InputSize image{image_width, image_height};
   return core.run([&](fp::ScrfdPostprocessor& pp, fp::FamilyDetections& d) {
     return pp.try_run(heads, input, mapping, image, d);
+  });
+}
+
+/// SCRFD's batch: the same lists, of [B,N_s,C] arrays; `image_sizes` one (width, height) for all
+/// frames or one per frame ((0, 0): the image is the input).
+py::list run_scrfd_batch(ScrfdCore& core, const py::sequence& scores, const py::sequence& bboxes,
+                         const py::object& kps, int width, int height, const std::vector<MappingArgs>& mapping_args,
+                         const std::vector<std::pair<int, int>>& image_sizes, std::size_t threads) {
+  const fp::InputSize input = make_input_size(width, height);
+  const bool with_kps = !kps.is_none();
+  const py::sequence kps_list = scrfd_kps_list(scores, bboxes, kps);
+  std::vector<HeldBatch> held;  // per stride: score, bbox (, kps)
+  held.reserve(9);
+  for (int l = 0; l < 3; ++l) {
+    const std::string s = std::to_string(fp::kScrfdStrides[l]);
+    held.push_back(hold_batch(scores[py::size_t(l)], "score_" + s));
+    held.push_back(hold_batch(bboxes[py::size_t(l)], "bbox_" + s));
+    if (with_kps) held.push_back(hold_batch(kps_list[py::size_t(l)], "kps_" + s));
+  }
+  const std::size_t count = common_batch(held);
+  const std::vector<fp::ImageMapping> mappings = make_mappings(mapping_args, count);
+  check_per_frame(image_sizes, count, "image sizes");
+  const std::size_t per_stride = with_kps ? 3 : 2;
+  std::vector<fp::ScrfdHeads> frames(count);
+  for (std::size_t f = 0; f < count; ++f)
+    for (std::size_t l = 0; l < 3; ++l) {
+      frames[f].score[l] = held[per_stride * l].frames[f];
+      frames[f].bbox[l] = held[per_stride * l + 1].frames[f];
+      if (with_kps) frames[f].kps[l] = held[per_stride * l + 2].frames[f];
+    }
+  return core.run_batch(count, threads, [&](fp::ScrfdPostprocessor& pp, std::size_t f, fp::FamilyDetections& d) {
+    const std::pair<int, int>& image = frame_value(image_sizes, f);
+    return pp.try_run(frames[f], input, frame_value(mappings, f), fp::InputSize{image.first, image.second}, d);
   });
 }
 
@@ -413,11 +681,12 @@ py::array_t<float> run_blazeface(BlazefaceCore& core, const py::handle& regresso
       if (py::len(groups) != 2)
         value_error(std::string(name) + ": give one [896,C] array or the two output groups ([512,C], [384,C])");
       for (int g = 0; g < 2; ++g) {
-        held.push_back(hold_tensor(groups[py::size_t(g)], (std::string(name) + (g ? "[1]" : "[0]")).c_str()));
+        held.push_back(
+            hold_tensor(groups[py::size_t(g)], (std::string(name) + (g ? "[1]" : "[0]")).c_str(), core.name()));
         views[g] = held.back().view;
       }
     } else {
-      held.push_back(hold_tensor(head, name));
+      held.push_back(hold_tensor(head, name, core.name()));
       views[0] = held.back().view;
     }
   };
@@ -426,14 +695,56 @@ py::array_t<float> run_blazeface(BlazefaceCore& core, const py::handle& regresso
   return core.run([&](fp::BlazefacePostprocessor& pp, fp::FamilyDetections& d) { return pp.try_run(heads, mapping, d); });
 }
 
+/// BlazeFace's batch: each head one [B,896,C] array or the two groups ([B,512,C], [B,384,C]).
+py::list run_blazeface_batch(BlazefaceCore& core, const py::handle& regressors, const py::handle& scores,
+                             const std::vector<MappingArgs>& mapping_args, std::size_t threads) {
+  std::vector<HeldBatch> held;  // the regressors' groups, then the scores'
+  held.reserve(4);
+  const auto take = [&](const py::handle& head, const char* name) -> std::size_t {
+    if (py::isinstance<py::list>(head) || py::isinstance<py::tuple>(head)) {
+      const py::sequence groups = py::reinterpret_borrow<py::sequence>(head);
+      if (py::len(groups) != 2)
+        value_error(std::string(name) +
+                    ": give one [B,896,C] array or the two output groups ([B,512,C], [B,384,C])");
+      for (int g = 0; g < 2; ++g)
+        held.push_back(hold_batch(groups[py::size_t(g)], std::string(name) + (g ? "[1]" : "[0]")));
+      return 2;
+    }
+    held.push_back(hold_batch(head, name));
+    return 1;
+  };
+  const std::size_t regressor_groups = take(regressors, "regressors"), score_groups = take(scores, "scores");
+  const std::size_t count = common_batch(held);
+  const std::vector<fp::ImageMapping> mappings = make_mappings(mapping_args, count);
+  std::vector<fp::BlazefaceHeads> frames(count);
+  for (std::size_t f = 0; f < count; ++f) {
+    for (std::size_t g = 0; g < regressor_groups; ++g) frames[f].regressors[g] = held[g].frames[f];
+    for (std::size_t g = 0; g < score_groups; ++g) frames[f].scores[g] = held[regressor_groups + g].frames[f];
+  }
+  return core.run_batch(count, threads, [&](fp::BlazefacePostprocessor& pp, std::size_t f, fp::FamilyDetections& d) {
+    return pp.try_run(frames[f], frame_value(mappings, f), d);
+  });
+}
+
 py::array_t<float> run_yolov5_face(Yolov5FaceCore& core, const py::handle& pred, int width, int height, float scale_x,
                                    float scale_y, float pad_x, float pad_y, bool clip, float clip_width,
                                    float clip_height) {
   const fp::InputSize input = make_input_size(width, height);
   const fp::ImageMapping mapping = make_mapping(scale_x, scale_y, pad_x, pad_y, clip, clip_width, clip_height);
-  const HeldTensor p = hold_tensor(pred, "pred");
+  const HeldTensor p = hold_tensor(pred, "pred", core.name());
   return core.run([&](fp::Yolov5FacePostprocessor& pp, fp::FamilyDetections& d) {
     return pp.try_run(p.view, input, mapping, d);
+  });
+}
+
+py::list run_yolov5_face_batch(Yolov5FaceCore& core, const py::handle& pred, int width, int height,
+                               const std::vector<MappingArgs>& mapping_args, std::size_t threads) {
+  const fp::InputSize input = make_input_size(width, height);
+  const std::vector<HeldBatch> held{hold_batch(pred, "pred")};
+  const std::size_t count = common_batch(held);
+  const std::vector<fp::ImageMapping> mappings = make_mappings(mapping_args, count);
+  return core.run_batch(count, threads, [&](fp::Yolov5FacePostprocessor& pp, std::size_t f, fp::FamilyDetections& d) {
+    return pp.try_run(held[0].frames[f], input, frame_value(mappings, f), d);
   });
 }
 
@@ -594,6 +905,11 @@ PYBIND11_MODULE(_core, m) {
            py::arg("conf"), py::arg("landms"), py::arg("width"), py::arg("height"), py::arg("scale_x"),
            py::arg("scale_y"), py::arg("pad_x"), py::arg("pad_y"), py::arg("clip"), py::arg("clip_width"),
            py::arg("clip_height"))
+      .def("run_batch", &Core::run_batch,
+           "Post-processes B frames ([B,N,C] heads; mappings: 1 or B tuples of run's seven mapping values) on "
+           "`threads` threads; returns a list of B new float32 [K,15] arrays.",
+           py::arg("loc"), py::arg("conf"), py::arg("landms"), py::arg("width"), py::arg("height"),
+           py::arg("mappings"), py::arg("threads"))
       .def("stats", &Core::stats, "Counts of the last run: priors, candidates, ranked, detections.")
       .def("anchors", [](const Core& c) { return anchors_dict(c.core().priors().spec()); },
            "The anchor configuration: min_sizes, steps, variance, clip_priors.")
@@ -643,25 +959,35 @@ PYBIND11_MODULE(_core, m) {
   py::class_<ScrfdCore>(m, "Scrfd", "facepost::ScrfdPostprocessor with a lock; see facepost.Scrfd.")
       .def(py::init([](double threshold, double nms_threshold, std::size_t max_num) {
              return std::make_unique<ScrfdCore>(
-                 fp::ScrfdPostprocessor(make_scrfd_params(threshold, nms_threshold, max_num)));
+                 fp::ScrfdPostprocessor(make_scrfd_params(threshold, nms_threshold, max_num)), "Scrfd");
            }),
            py::arg("threshold"), py::arg("nms_threshold"), py::arg("max_num"))
       .def("run", &run_scrfd, "Post-processes one frame; returns a new float32 [K,15] (or [K,5]) array.",
            py::arg("scores"), py::arg("bboxes"), py::arg("kps"), py::arg("width"), py::arg("height"),
            py::arg("scale_x"), py::arg("scale_y"), py::arg("pad_x"), py::arg("pad_y"), py::arg("clip"),
            py::arg("clip_width"), py::arg("clip_height"), py::arg("image_width"), py::arg("image_height"))
+      .def("run_batch", &run_scrfd_batch,
+           "Post-processes B frames ([B,N_s,C] per-stride arrays; mappings and image_sizes: 1 or B) on `threads` "
+           "threads; returns a list of B new float32 arrays.",
+           py::arg("scores"), py::arg("bboxes"), py::arg("kps"), py::arg("width"), py::arg("height"),
+           py::arg("mappings"), py::arg("image_sizes"), py::arg("threads"))
       .def("params", [](const ScrfdCore& c) { return scrfd_params_dict(c.post().params()); },
            "The parameters: threshold, nms_threshold, max_num (0 = no limit).");
 
   py::class_<Yolov5FaceCore>(m, "Yolov5Face", "facepost::Yolov5FacePostprocessor with a lock; see facepost.Yolov5Face.")
       .def(py::init([](double conf_threshold, double iou_threshold, std::size_t max_det) {
              return std::make_unique<Yolov5FaceCore>(
-                 fp::Yolov5FacePostprocessor(make_yolov5_face_params(conf_threshold, iou_threshold, max_det)));
+                 fp::Yolov5FacePostprocessor(make_yolov5_face_params(conf_threshold, iou_threshold, max_det)),
+                 "Yolov5Face");
            }),
            py::arg("conf_threshold"), py::arg("iou_threshold"), py::arg("max_det"))
       .def("run", &run_yolov5_face, "Post-processes one frame; returns a new float32 [K,15] array.", py::arg("pred"),
            py::arg("width"), py::arg("height"), py::arg("scale_x"), py::arg("scale_y"), py::arg("pad_x"),
            py::arg("pad_y"), py::arg("clip"), py::arg("clip_width"), py::arg("clip_height"))
+      .def("run_batch", &run_yolov5_face_batch,
+           "Post-processes B frames ([B,N,16]; mappings: 1 or B) on `threads` threads; returns a list of B new "
+           "float32 [K,15] arrays.",
+           py::arg("pred"), py::arg("width"), py::arg("height"), py::arg("mappings"), py::arg("threads"))
       .def("params", [](const Yolov5FaceCore& c) { return yolov5_face_params_dict(c.post().params()); },
            "The parameters: conf_threshold, iou_threshold, max_det (0 = no limit).");
 
@@ -675,12 +1001,17 @@ PYBIND11_MODULE(_core, m) {
              }
              check(fp::detail::check_unit_threshold(nms_threshold, "nms_threshold"));
              p.nms_threshold = static_cast<float>(nms_threshold);
-             return std::make_unique<BlazefaceCore>(fp::BlazefacePostprocessor(blazeface_model(model), p));
+             return std::make_unique<BlazefaceCore>(fp::BlazefacePostprocessor(blazeface_model(model), p),
+                                                    "Blazeface");
            }),
            py::arg("model"), py::arg("threshold"), py::arg("nms_threshold"))
       .def("run", &run_blazeface, "Post-processes one frame; returns a new float32 [K,17] array.",
            py::arg("regressors"), py::arg("scores"), py::arg("scale_x"), py::arg("scale_y"), py::arg("pad_x"),
            py::arg("pad_y"), py::arg("clip"), py::arg("clip_width"), py::arg("clip_height"))
+      .def("run_batch", &run_blazeface_batch,
+           "Post-processes B frames ([B,896,C] or the two [B,512,C], [B,384,C] groups; mappings: 1 or B) on "
+           "`threads` threads; returns a list of B new float32 [K,17] arrays.",
+           py::arg("regressors"), py::arg("scores"), py::arg("mappings"), py::arg("threads"))
       .def("params", [](const BlazefaceCore& c) { return blazeface_params_dict(c.post()); },
            "The parameters: model, threshold (the one in force), nms_threshold.");
 
@@ -688,14 +1019,21 @@ PYBIND11_MODULE(_core, m) {
       .def(py::init([](double threshold, double nms_threshold, std::size_t top_k) {
              check(fp::detail::check_unit_threshold(threshold, "threshold"));
              check(fp::detail::check_unit_threshold(nms_threshold, "nms_threshold"));
-             return std::make_unique<YunetCore>(fp::YunetPostprocessor(
-                 fp::YunetParams{static_cast<float>(threshold), static_cast<float>(nms_threshold), top_k}));
+             return std::make_unique<YunetCore>(
+                 fp::YunetPostprocessor(
+                     fp::YunetParams{static_cast<float>(threshold), static_cast<float>(nms_threshold), top_k}),
+                 "Yunet");
            }),
            py::arg("threshold"), py::arg("nms_threshold"), py::arg("top_k"))
       .def("run", &run_yunet, "Post-processes one frame; returns a new float32 [K,15] array.", py::arg("loc"),
            py::arg("conf"), py::arg("iou"), py::arg("width"), py::arg("height"), py::arg("scale_x"),
            py::arg("scale_y"), py::arg("pad_x"), py::arg("pad_y"), py::arg("clip"), py::arg("clip_width"),
            py::arg("clip_height"))
+      .def("run_batch", &run_yunet_batch,
+           "Post-processes B frames ([B,N,C] heads; mappings: 1 or B) on `threads` threads; returns a list of B new "
+           "float32 [K,15] arrays.",
+           py::arg("loc"), py::arg("conf"), py::arg("iou"), py::arg("width"), py::arg("height"), py::arg("mappings"),
+           py::arg("threads"))
       .def("params", [](const YunetCore& c) { return yunet_params_dict(c.post().params()); },
            "The parameters: threshold, nms_threshold, top_k (0 = no limit).");
 }

@@ -33,7 +33,8 @@ HEADS = {
     "conf_string": ("conf", lambda a: "conf", r"^conf: dtype <U4"),
     "conf_rank1": ("conf", lambda a: a[:, 1].copy(), r"^conf: expected shape \[N,C\] or \[1,N,C\], got rank 1"),
     "conf_rank4": ("conf", lambda a: a[None, None], r"^conf: expected shape \[N,C\] or \[1,N,C\], got rank 4"),
-    "loc_batch_of_two": ("loc", lambda a: np.stack([a, a]), r"^loc: expected shape \[1,N,C\], got batch dimension 2"),
+    "loc_batch_of_two": ("loc", lambda a: np.stack([a, a]), r"^loc: expected shape \[1,N,C\], got batch dimension 2; "
+                                                             r"use Postprocessor\.run_batch for batches$"),
     "loc_five_columns": ("loc", lambda a: np.hstack([a, a[:, :1]]), r"^loc tensor has 5 columns, expected 4"),
     "landms_four_columns": ("landms", lambda a: a[:, :4], r"^landms tensor has 4 columns, expected 10"),
     "conf_one_row_short": ("conf", drop_last_row, r"disagree on the number of rows: loc 9520, conf 9519, landms 9520"),

@@ -123,7 +123,7 @@ def test_yolov5_face_refuses_bad_input():
         facepost.yolov5_face(pred[..., :15], (640, 512))
     with pytest.raises(ValueError, match="conf_threshold must be in"):
         facepost.yolov5_face(pred, (640, 512), conf_threshold=-0.1)
-    with pytest.raises(ValueError, match="batch dimension 2"):
+    with pytest.raises(ValueError, match=r"batch dimension 2; use Yolov5Face\.run_batch for batches"):
         facepost.yolov5_face(np.concatenate([pred, pred]), (640, 512))
 
 

@@ -20,6 +20,8 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
+import os
+import re
 import types
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
@@ -262,9 +264,80 @@ def _run(core: _core.Postprocessor, loc: Any, conf: Any, landms: Any, input_size
     try:
         return core.run(loc, conf, landms, width, height, *mapping)
     except ValueError as e:
-        if str(e).startswith("tensors have"):  # the prior count of input_size is not the tensors' row count
-            raise ValueError(f"input_size ({width}, {height}): {e}") from None
-        raise
+        raise _input_size_error(e, width, height) from None
+
+
+def _input_size_error(e: ValueError, width: int, height: int) -> ValueError:
+    """The extension's error, naming input_size when the prior count of input_size is not the
+    tensors' row count ("tensors have ...", "batch frame 0: tensors have ...")."""
+    if re.match(r"(batch frame \d+: )?tensors have", str(e)):
+        return ValueError(f"input_size ({width}, {height}): {e}")
+    return e
+
+
+# ---- batches (run_batch) -----------------------------------------------------------------------
+
+def _threads(value: Any, count: int) -> int:
+    """run_batch's thread count: a positive integer; 0 or None (the package's "no limit"): one per
+    CPU core this process may run on. At most one per frame of the ``count``."""
+    v = 0 if value is None else _integer(value, "threads")
+    if v < 0:
+        raise ValueError(f"threads must be a positive integer (0 or None: one per CPU core), got {v}")
+    if v == 0:
+        try:
+            v = len(os.sched_getaffinity(0))
+        except (AttributeError, OSError):  # not on Linux
+            v = os.cpu_count() or 1
+    return max(1, min(v, count))
+
+
+def _batch_size(method: str, heads: Sequence[Tuple[str, Any]]) -> int:
+    """B of run_batch's head arrays, each ``[B,N,C]`` (``heads``: (name, array) pairs), which must
+    agree."""
+    sizes = []
+    for name, a in heads:
+        shape = np.shape(a)
+        if len(shape) != 3:
+            raise ValueError(f"{name}: {method} takes [B,N,C] arrays (frame b at index b of the leading axis), "
+                             f"got shape {tuple(shape)}")
+        sizes.append((name, shape[0]))
+    if len({b for _, b in sizes}) > 1:
+        raise ValueError(f"{method}: the arrays disagree on the batch size: " +
+                         ", ".join(f"{name} {b}" for name, b in sizes))
+    return sizes[0][1]
+
+
+def _frame_values(method: str, count: int, name: str, value: Any, pair: bool) -> Tuple[bool, List[Any]]:
+    """A mapping keyword of run_batch as (shared, values): ``(True, [value])`` when it is one value
+    for every frame, else ``(False, its items)``, which must be one per frame. ``pair``: a single
+    value is itself a tuple of numbers (letterbox, clip_to, image_size), not a number (resize,
+    scale)."""
+    if (value is None or isinstance(value, (Letterbox, numbers.Number, str, bytes, dict))
+            or not hasattr(value, "__iter__") or (isinstance(value, np.ndarray) and value.ndim <= int(pair))):
+        return True, [value]  # one value (the single-frame check names a wrong type)
+    items = tuple(value)
+    if pair and items and isinstance(items[0], numbers.Number):
+        return True, [items]
+    if len(items) != count:
+        raise ValueError(f"{method}: {name} has {len(items)} values for {count} frames (give one value for every "
+                         f"frame, or a sequence of one per frame)")
+    return False, list(items)
+
+
+def _per_frame(method: str, count: int, make: Any, **keywords: Tuple[Any, bool]) -> List[Any]:
+    """``make(**keywords of one frame)`` for each frame, or once (a list of one) when every keyword
+    is one value for all frames. ``keywords``: name -> (value, pair), see :func:`_frame_values`."""
+    columns = {name: _frame_values(method, count, name, value, pair) for name, (value, pair) in keywords.items()}
+    if all(shared for shared, _ in columns.values()):
+        return [make(**{name: values[0] for name, (_, values) in columns.items()})]
+    frames = []
+    for f in range(count):
+        try:
+            frames.append(make(**{name: values[0] if shared else values[f]
+                                  for name, (shared, values) in columns.items()}))
+        except (TypeError, ValueError) as e:
+            raise type(e)(f"{method}: frame {f}: {e}") from None
+    return frames
 
 
 # ---- the API -----------------------------------------------------------------------------------
@@ -360,10 +433,50 @@ class Postprocessor:
         """Same as :meth:`run`."""
         return _run(self._core, loc, conf, landms, input_size, resize, letterbox, clip_to)
 
+    def run_batch(self, loc: np.ndarray, conf: np.ndarray, landms: np.ndarray, input_size: Sequence[int],
+                  resize: Union[None, float, Sequence[Optional[float]]] = None, *,
+                  letterbox: Any = None, clip_to: Any = None, threads: Optional[int] = 1) -> List[np.ndarray]:
+        """Post-processes a batch of B frames of one input size (the C++ ``BatchPostprocessor``):
+        a list of B arrays, element b identical to :meth:`run` on frame b.
+
+        Args:
+            loc, conf, landms: float32 ``[B,N,4]``, ``[B,N,2]``, ``[B,N,10]``: frame b at index b of
+                the leading axis (a batched model's outputs as they come; ``[1,N,C]`` is a batch of
+                one). Any strides, as :meth:`run`; ``[N,C]`` is refused.
+            input_size: the network input ``(width, height)``, shared by every frame.
+            resize, letterbox, clip_to: as in :meth:`run`, each either one value for every frame or
+                a sequence of B values, one per frame (e.g. ``letterbox=[lb0, lb1]``,
+                ``clip_to=[lb0.original_size, lb1.original_size]``, ``resize=[0.5, 0.25]``).
+            threads: frames are spread over this many threads (the calling thread one of them;
+                frame b on thread ``b % threads``), at most one per frame. ``0`` or ``None``: one
+                per CPU core this process may run on.
+
+        Returns:
+            A list of B new float32 ``[K_b,15]`` arrays (``[]`` for B = 0).
+
+        Raises:
+            TypeError, ValueError: as :meth:`run`, and for arrays that disagree on B, a per-frame
+            sequence whose length is not B, or ``threads`` that is not a non-negative integer.
+
+        The GIL is released while the frames run; calls on one object are serialised (with
+        :meth:`run` too). The priors and one buffer set per frame are kept for the next batch.
+        :attr:`stats` stays that of the last :meth:`run`.
+        """
+        method = "Postprocessor.run_batch"
+        width, height = _input_size(input_size)
+        count = _batch_size(method, (("loc", loc), ("conf", conf), ("landms", landms)))
+        mappings = _per_frame(method, count, _mapping, resize=(resize, False), letterbox=(letterbox, True),
+                              clip_to=(clip_to, True))
+        n = _threads(threads, count)
+        try:
+            return self._core.run_batch(loc, conf, landms, width, height, mappings, n)
+        except ValueError as e:
+            raise _input_size_error(e, width, height) from None
+
     @property
     def stats(self) -> Dict[str, int]:
-        """Counts of the last run: priors, candidates (above the threshold), ranked (entering NMS),
-        detections."""
+        """Counts of the last :meth:`run` (not :meth:`run_batch`): priors, candidates (above the
+        threshold), ranked (entering NMS), detections."""
         return self._core.stats()
 
     @property

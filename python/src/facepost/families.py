@@ -7,17 +7,24 @@ sizes are ``(width, height)``, ``0`` or ``None`` means no limit, the defaults ar
 structs' (:data:`FAMILY_DEFAULTS`), and each call takes the package's mapping keywords
 (``letterbox``, ``clip_to``). Results are new float32 arrays; the reference each family reproduces
 and its exactness are in ``docs/families.md``.
+
+Batches: each class's ``run_batch`` takes the same heads with a leading batch axis (frame b at
+index b: ``[B,N,C]`` where ``run`` takes ``[N,C]`` or ``[1,N,C]``), the mapping keywords as one
+value for every frame or a sequence of one per frame, and ``threads``; it returns a list of B
+arrays, each identical to ``run`` on that frame. ``run`` reads a leading axis of 1 as the one
+frame it is (an export's ``[1,N,C]``) and refuses a larger one, naming ``run_batch``.
 """
 from __future__ import annotations
 
 import types
-from typing import Any, Mapping, Optional, Sequence, Tuple
+from typing import Any, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
 from . import _core
 # The package's argument checks; facepost/__init__.py imports this module after defining them.
-from . import _input_size, _items, _limit, _mapping, _positive_finite, _unit_interval
+from . import (_batch_size, _input_size, _items, _limit, _mapping, _per_frame, _positive_finite, _threads,
+               _unit_interval)
 
 #: The default parameters of each family, read from C++ (``facepost::ScrfdParams{}``, ...).
 FAMILY_DEFAULTS: Mapping[str, Mapping[str, Any]] = types.MappingProxyType(
@@ -121,6 +128,42 @@ class Scrfd(_Family):
 
     __call__ = run
 
+    def run_batch(self, scores: Sequence[np.ndarray], bboxes: Sequence[np.ndarray],
+                  kps: Optional[Sequence[np.ndarray]], input_size: Sequence[int] = (640, 640), scale: Any = 1.0,
+                  image_size: Any = None, *, letterbox: Any = None, clip_to: Any = None,
+                  threads: Optional[int] = 1) -> List[np.ndarray]:
+        """Post-processes B frames: element b of the list is :meth:`run` on frame b.
+
+        Args:
+            scores, bboxes, kps: as in :meth:`run`, each per-stride array with a leading batch
+                axis, ``[B,N_s,1]``, ``[B,N_s,4]``, ``[B,N_s,10]`` (a batched model's outputs,
+                insightface's ``batched`` case; ``[1,N_s,C]`` is a batch of one).
+            input_size: as in :meth:`run`, shared by every frame.
+            scale, image_size, letterbox, clip_to: as in :meth:`run`, each one value for every
+                frame or a sequence of B values, one per frame (e.g. each image's ``det_scale``).
+            threads: frames are spread over this many threads (the calling thread one of them),
+                at most one per frame; ``0`` or ``None``: one per CPU core.
+
+        Returns:
+            A list of B new float32 arrays (``[]`` for B = 0). The GIL is released while the
+            frames run; each thread runs on its own buffers.
+        """
+        method = "Scrfd.run_batch"
+        width, height = _input_size(input_size)
+        lists = {"score": _stride_list(scores, "scores"), "bbox": _stride_list(bboxes, "bboxes"),
+                 "kps": [] if kps is None else _stride_list(kps, "kps")}
+        count = _batch_size(method, [(f"{head}_{stride}", a) for head, arrays in lists.items()
+                                     for stride, a in zip((8, 16, 32), arrays)])
+
+        def frame(scale: Any, letterbox: Any, clip_to: Any, image_size: Any) -> tuple:
+            image = (0, 0) if image_size is None else _input_size(image_size, "image_size")
+            return _scrfd_mapping(scale, letterbox, clip_to), image
+
+        frames = _per_frame(method, count, frame, scale=(scale, False), letterbox=(letterbox, True),
+                            clip_to=(clip_to, True), image_size=(image_size, True))
+        return self._core.run_batch(lists["score"], lists["bbox"], None if kps is None else lists["kps"], width,
+                                    height, [m for m, _ in frames], [i for _, i in frames], _threads(threads, count))
+
 
 def scrfd(scores: Sequence[np.ndarray], bboxes: Sequence[np.ndarray], kps: Optional[Sequence[np.ndarray]],
           input_size: Sequence[int] = (640, 640), threshold: float = _SCRFD["threshold"],
@@ -171,6 +214,30 @@ class Yolov5Face(_Family):
         return self._core.run(pred, width, height, *_mapping(resize, letterbox, clip_to))
 
     __call__ = run
+
+    def run_batch(self, pred: np.ndarray, input_size: Sequence[int] = (640, 640), *, letterbox: Any = None,
+                  resize: Any = None, clip_to: Any = None, threads: Optional[int] = 1) -> List[np.ndarray]:
+        """Post-processes B frames: element b of the list is :meth:`run` on frame b.
+
+        Args:
+            pred: float32 ``[B,N,16]``, a batched ``model(img)[0]`` (frame b at index b;
+                ``[1,N,16]`` is a batch of one).
+            input_size: as in :meth:`run`, shared by every frame.
+            letterbox, resize, clip_to: as in :meth:`run`, each one value for every frame or a
+                sequence of B values, one per frame.
+            threads: frames are spread over this many threads (the calling thread one of them),
+                at most one per frame; ``0`` or ``None``: one per CPU core.
+
+        Returns:
+            A list of B new float32 ``[K_b,15]`` arrays (``[]`` for B = 0). The GIL is released
+            while the frames run; each thread runs on its own buffers.
+        """
+        method = "Yolov5Face.run_batch"
+        width, height = _input_size(input_size)
+        count = _batch_size(method, [("pred", pred)])
+        mappings = _per_frame(method, count, _mapping, resize=(resize, False), letterbox=(letterbox, True),
+                              clip_to=(clip_to, True))
+        return self._core.run_batch(pred, width, height, mappings, _threads(threads, count))
 
 
 def yolov5_face(pred: np.ndarray, input_size: Sequence[int] = (640, 640),
@@ -230,6 +297,35 @@ class Blazeface(_Family):
 
     __call__ = run
 
+    def run_batch(self, regressors: Any, scores: Any, *, letterbox: Any = None, resize: Any = None,
+                  clip_to: Any = None, threads: Optional[int] = 1) -> List[np.ndarray]:
+        """Post-processes B frames: element b of the list is :meth:`run` on frame b.
+
+        Args:
+            regressors: float32 ``[B,896,16]`` (frame b at index b; ``[1,896,16]`` is a batch of
+                one), or the two groups as a pair ``([B,512,16], [B,384,16])``.
+            scores: ``[B,896,1]``, or the pair ``([B,512,1], [B,384,1])``.
+            letterbox, resize, clip_to: as in :meth:`run`, each one value for every frame or a
+                sequence of B values, one per frame.
+            threads: frames are spread over this many threads (the calling thread one of them),
+                at most one per frame; ``0`` or ``None``: one per CPU core.
+
+        Returns:
+            A list of B new float32 ``[K_b,17]`` arrays (``[]`` for B = 0). The GIL is released
+            while the frames run; each thread runs on its own buffers.
+        """
+        method = "Blazeface.run_batch"
+
+        def groups(head: Any, name: str) -> list:
+            if isinstance(head, (list, tuple)):
+                return [(f"{name}[{g}]", a) for g, a in enumerate(head)]
+            return [(name, head)]
+
+        count = _batch_size(method, groups(regressors, "regressors") + groups(scores, "scores"))
+        mappings = _per_frame(method, count, _mapping, resize=(resize, False), letterbox=(letterbox, True),
+                              clip_to=(clip_to, True))
+        return self._core.run_batch(regressors, scores, mappings, _threads(threads, count))
+
 
 def blazeface(regressors: Any, scores: Any, model: str = "front", threshold: Optional[float] = None,
               nms_threshold: float = _BLAZE["nms_threshold"], *,
@@ -278,6 +374,31 @@ class Yunet(_Family):
         return self._core.run(loc, conf, iou, width, height, *_mapping(resize, letterbox, clip_to))
 
     __call__ = run
+
+    def run_batch(self, loc: np.ndarray, conf: np.ndarray, iou: np.ndarray, input_size: Sequence[int] = (640, 640),
+                  *, letterbox: Any = None, resize: Any = None, clip_to: Any = None,
+                  threads: Optional[int] = 1) -> List[np.ndarray]:
+        """Post-processes B frames: element b of the list is :meth:`run` on frame b.
+
+        Args:
+            loc, conf, iou: float32 ``[B,N,14]``, ``[B,N,2]``, ``[B,N,1]`` (frame b at index b;
+                ``[1,N,C]`` is a batch of one).
+            input_size: as in :meth:`run`, shared by every frame.
+            letterbox, resize, clip_to: as in :meth:`run`, each one value for every frame or a
+                sequence of B values, one per frame.
+            threads: frames are spread over this many threads (the calling thread one of them),
+                at most one per frame; ``0`` or ``None``: one per CPU core.
+
+        Returns:
+            A list of B new float32 ``[K_b,15]`` arrays (``[]`` for B = 0). The GIL is released
+            while the frames run; each thread runs on its own buffers.
+        """
+        method = "Yunet.run_batch"
+        width, height = _input_size(input_size)
+        count = _batch_size(method, [("loc", loc), ("conf", conf), ("iou", iou)])
+        mappings = _per_frame(method, count, _mapping, resize=(resize, False), letterbox=(letterbox, True),
+                              clip_to=(clip_to, True))
+        return self._core.run_batch(loc, conf, iou, width, height, mappings, _threads(threads, count))
 
 
 def yunet(loc: np.ndarray, conf: np.ndarray, iou: np.ndarray, input_size: Sequence[int] = (640, 640),
