@@ -3,16 +3,51 @@
 // Invariants: parse_npy returns (never throws past a bad_alloc the size checks rule out); a
 // failure carries io_error or size_overflow and a message; a success has non-negative dims whose
 // product is data.size(), and serialize_npy -> parse_npy gives back the same shape and bits.
+// With NpyTypes::low_precision: a float32 file parses as before; a float16, int8 or uint8 one
+// holds product x element-size bytes, and the float32-only parse refused it.
 #include <cstdint>
+#include <cstring>
+#include <string>
 #include <vector>
 
 #include "facepost/io/npy.hpp"
 #include "fuzz_check.hpp"
 
+namespace {
+
+void check_low_precision(const std::uint8_t* data, std::size_t size, const facepost::Status& plain,
+                         const facepost::io::NpyArray& a) {
+  facepost::io::NpyArray l;
+  const facepost::Status s = facepost::io::parse_npy(data, size, l, "fuzz.npy", facepost::io::NpyTypes::low_precision);
+  if (plain.ok()) {
+    FUZZ_CHECK(s.ok(), "a float32 file fails with low_precision: %s", s.message());
+    FUZZ_CHECK(l.type == facepost::ElementType::float32 && l.shape == a.shape && l.data.size() == a.data.size() &&
+                   (a.data.empty() || std::memcmp(l.data.data(), a.data.data(), 4 * a.data.size()) == 0),
+               "low_precision reads a float32 file differently");
+    return;
+  }
+  if (!s.ok()) {
+    FUZZ_CHECK(l.shape.empty() && l.data.empty() && l.raw.empty(), "a failed parse left data behind");
+    return;
+  }
+  FUZZ_CHECK(l.type != facepost::ElementType::float32, "float32 parsed only with low_precision: %s", plain.message());
+  FUZZ_CHECK(std::string(plain.message()).find("is not float32") != std::string::npos, "float32-only refusal: %s",
+             plain.message());
+  std::uint64_t product = 1;
+  for (std::int64_t d : l.shape) product *= std::uint64_t(d);
+  FUZZ_CHECK(l.data.empty() && l.raw.size() == product * facepost::element_size(l.type) && l.size() == product,
+             "%zu bytes for %llu %s elements", l.raw.size(), static_cast<unsigned long long>(product),
+             facepost::element_type_name(l.type));
+  FUZZ_CHECK(l.raw.size() <= size - 10, "%zu bytes from a %zu-byte file", l.raw.size(), size);
+}
+
+}  // namespace
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using facepost::Errc;
   facepost::io::NpyArray a;
   const facepost::Status s = facepost::io::parse_npy(data, size, a, "fuzz.npy");
+  check_low_precision(data, size, s, a);
   if (!s.ok()) {
     FUZZ_CHECK(s.code() == Errc::io_error || s.code() == Errc::size_overflow, "code %s: %s",
                facepost::errc_name(s.code()), s.message());

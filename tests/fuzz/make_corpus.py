@@ -181,8 +181,30 @@ def families_seeds():
         write("families", name, head + bytes(values))
 
 
+# ------------------------------------------------------------------------------------------------
+# fuzz_low_precision: pipeline (0 RetinaFace, 1 YOLOv5-face), threshold, NMS threshold, logits
+# flag and layout codes, then per head (type: 0 float32, 1 float16, 2 int8, 3 uint8; scale code;
+# zero-point code), then the element bytes.
+
+def low_precision_seeds():
+    rng = np.random.default_rng(5)
+    for pipeline, heads in ((0, 3), (1, 1)):
+        for type_code in range(4):
+            for layout in range(3):
+                header = bytes([pipeline, 0, 4, layout == 1, layout])
+                # scale codes 0-4 are valid (0.05, 1/255, 1, 0.0123, 3e-5), zero-point codes 0-3 fit both int types
+                header += bytes([type_code, 1, 0] + [type_code, 0, 2] * (heads - 1))
+                values = rng.integers(0, 256, 900, dtype=np.uint8).tobytes()
+                name = f"{'retinaface' if pipeline == 0 else 'yolov5_face'}_type{type_code}_layout{layout}"
+                write("low_precision", name, header + values)
+    # refused quantizations: scale 0, zero point 128 for int8
+    write("low_precision", "retinaface_refused_scale", bytes([0, 0, 4, 0, 0, 2, 5, 0, 0, 0, 0, 0, 0, 0]) + bytes(64))
+    write("low_precision", "yolov5_face_refused_zero_point", bytes([1, 0, 4, 0, 0, 2, 0, 7]) + bytes(64))
+
+
 if __name__ == "__main__":
     npy_seeds()
     families_seeds()
+    low_precision_seeds()
     postprocess_seeds()
     cli_seeds()

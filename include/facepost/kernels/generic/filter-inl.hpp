@@ -62,8 +62,8 @@ inline std::size_t filter_column_at_least(const float* column, std::size_t rows,
       bits &= bits - 1;
     }
   }
-  for (; r < rows; ++r)
-    if (column[r] >= threshold) index[n] = static_cast<std::uint32_t>(r), score[n] = column[r], ++n;
+  for (const float* v = column + r; r < rows; ++r, ++v)  // a pointer: see filter_probabilities
+    if (*v >= threshold) index[n] = static_cast<std::uint32_t>(r), score[n] = *v, ++n;
   return n;
 }
 
@@ -84,7 +84,7 @@ inline std::size_t filter_logits(const float* conf, std::size_t rows, float thre
       bits &= bits - 1;
     }
   }
-  for (; r < rows; ++r)
-    if (arith::logit_margin_passes(conf[2 * r], conf[2 * r + 1], cut)) take(r);
+  for (const float* row = conf + 2 * r; r < rows; ++r, row += 2)  // a pointer: see filter_probabilities
+    if (arith::logit_margin_passes(row[0], row[1], cut)) take(r);
   return n;
 }
