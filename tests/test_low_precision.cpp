@@ -387,3 +387,15 @@ TEST_CASE("low precision: a family names a bad quantization", "[lowp][families][
   CHECK(s.code() == facepost::Errc::bad_dequant);
   CHECK(std::string(s.message()) == "pred: zero point 300 is outside the uint8 range [0, 255]");
 }
+
+TEST_CASE("low precision: SCRFD names the stride of a bad quantization", "[lowp][families][errors]") {
+  const fixtures::ScrfdOutputs out(family_dir("scrfd", "family_640x640"), true);
+  facepost::ScrfdHeads h = out.view();
+  std::vector<std::int8_t> q(h.bbox[1].rows * 4, 0);
+  h.bbox[1] = TensorView::quantized(q.data(), h.bbox[1].rows, 4, Dequant{0.1f, -129});
+  facepost::ScrfdPostprocessor post;
+  facepost::FamilyDetections d;
+  const facepost::Status s = post.try_run(h, {640, 640}, {}, {}, d);
+  CHECK(s.code() == facepost::Errc::bad_dequant);
+  CHECK(std::string(s.message()) == "bbox_16: zero point -129 is outside the int8 range [-128, 127]");
+}

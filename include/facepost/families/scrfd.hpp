@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 
 #include "facepost/anchors.hpp"
 #include "facepost/dispatch.hpp"
@@ -97,7 +98,9 @@ inline Status validate_scrfd(const ScrfdHeads& h, InputSize input, const ScrfdPa
         return Status::failure(Errc::empty_tensor, "%s_%d tensor is missing%s", n.name, stride,
                                n.cols == 10 ? " (give every stride's kps, or none for a model without keypoints)"
                                             : "");
-      if (Status e = validate_elements(*n.t, n.name); !e.ok()) return e;
+      char label[16];
+      std::snprintf(label, sizeof label, "%s_%d", n.name, stride);
+      if (Status e = validate_elements(*n.t, label); !e.ok()) return e;
       if (n.t->cols != n.cols)
         return Status::failure(Errc::bad_shape, "%s_%d tensor has %zu columns, expected %zu", n.name, stride,
                                n.t->cols, n.cols);
