@@ -4,11 +4,13 @@
 // Arguments arrive here already checked and converted by the Python layer (plain ints, floats,
 // strings and lists); this file still validates them with the C++ library (ValueError with the
 // C++ message), so no call can reach the pipeline with an invalid configuration. Head tensors
-// are viewed in place through their strides (any layout, no copy) when they are native float32;
-// other dtypes are refused rather than silently converted, because the reference arithmetic is
-// float32 and a float64 -> float32 cast is the caller's decision. The GIL is released while the
-// pipeline runs. Batches (run_batch: [B,N,C] heads) run on threads started here, the calling
-// thread one of them. The stubs are _core.pyi next to the package.
+// are viewed in place through their strides (any layout, no copy) when they are native float32,
+// float16, int8 or uint8 (int8 / uint8 with the (scale, zero_point) of the run methods' `dequant`),
+// converted to float32 by the C++ kernels as they are read; other dtypes are refused rather than
+// silently converted, because the reference arithmetic is float32 and a float64 -> float32 cast
+// is the caller's decision. The GIL is released while the pipeline runs. Batches (run_batch:
+// [B,N,C] heads) run on threads started here, the calling thread one of them. The stubs are
+// _core.pyi next to the package.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -16,6 +18,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -141,6 +144,12 @@ fp::InputSize make_input_size(int width, int height) {
 }
 
 // ---- tensors ---------------------------------------------------------------------------------
+//
+// A head is a numpy array of float32, float16, int8 or uint8 (native byte order), viewed in place
+// through its strides with the element type facepost converts as it reads (tensor.hpp). int8 and
+// uint8 heads are quantized: their (scale, zero_point) comes in the run methods' `dequant`
+// argument, a dict from the tensor's name ("conf", "score_8", "regressors[1]") to (scale,
+// zero_point) that the Python layer builds from the caller's {head: pair or pairs}.
 
 /// A numpy array kept alive, and the strided view facepost reads it through.
 struct HeldTensor {
@@ -155,62 +164,117 @@ bool host_is_little_endian() {
   return first == 1;
 }
 
-bool is_native_float32(const py::dtype& dt) {
+bool is_native(const py::dtype& dt) {
   const char order = dt.byteorder();  // '=' native, '|' not applicable, '<' / '>' explicit
-  const bool native = order == '=' || order == '|' || (order == '<') == host_is_little_endian();
-  return dt.kind() == 'f' && dt.itemsize() == 4 && native;
+  return order == '=' || order == '|' || (order == '<') == host_is_little_endian();
 }
 
-/// `obj` as a numpy array; anything but native float32 is refused, not converted.
-py::array float32_array(py::handle obj, const std::string& name) {
+bool is_native_float32(const py::dtype& dt) { return dt.kind() == 'f' && dt.itemsize() == 4 && is_native(dt); }
+
+/// `obj` as a numpy array of a head element type, and that type; any other dtype is refused, not
+/// converted (float64 above all: narrowing it silently would hide a float64 pipeline).
+py::array head_array(py::handle obj, const std::string& name, fp::ElementType& type) {
   py::array a = py::array::ensure(obj);
   if (!a) {
     PyErr_Clear();
     value_error(name + ": expected a numpy array, got " + py::repr(obj).cast<std::string>());
   }
-  if (!is_native_float32(a.dtype()))
-    value_error(name + ": dtype " + py::str(a.dtype()).cast<std::string>() +
-                " is not native float32; convert with .astype(numpy.float32)");
+  const py::dtype dt = a.dtype();
+  const char kind = dt.kind();
+  const py::ssize_t size = dt.itemsize();
+  const bool native = is_native(dt);
+  if (native && kind == 'f' && size == 4) type = fp::ElementType::float32;
+  else if (native && kind == 'f' && size == 2) type = fp::ElementType::float16;
+  else if (native && kind == 'i' && size == 1) type = fp::ElementType::int8;
+  else if (native && kind == 'u' && size == 1) type = fp::ElementType::uint8;
+  else {
+    const std::string dtype = py::str(py::handle(dt)).cast<std::string>();
+    std::string message = name + ": dtype " + dtype + " is not float32, float16, int8 or uint8";
+    if (!native) message += " in native byte order";
+    message += std::string("; convert with .astype(numpy.") + (kind == 'f' && size == 2 ? "float16" : "float32") + ")";
+    if (kind == 'f' && size > 4) message += " (" + dtype + " is not narrowed silently)";
+    value_error(message);
+  }
   return a;
 }
 
-/// The strides, in floats, of the last `axes` axes of `a` (into `out`). Strides that are not whole
-/// floats, or a misaligned buffer (views into raw bytes), are the one layout a float pointer
-/// cannot walk: `a` is then replaced by a fresh (aligned, C-order) copy.
-void float_strides(py::array& a, const std::string& name, py::ssize_t axes, py::ssize_t* out) {
+/// The Dequant of tensor `name` of element type `type`, from `dequant` (tensor name -> (scale,
+/// zero_point); `key`: the Python argument of its head, for the message). An int8 / uint8 tensor
+/// needs an entry, a float one takes none; the entry's values are checked by validate_elements.
+fp::Dequant head_dequant(const py::dict& dequant, const std::string& name, const char* key, fp::ElementType type) {
+  const bool quantized = type == fp::ElementType::int8 || type == fp::ElementType::uint8;
+  const std::string type_name = fp::element_type_name(type);
+  const py::object entry = dequant.contains(name) ? py::object(dequant[py::str(name)]) : py::object(py::none());
+  if (entry.is_none()) {
+    if (quantized)
+      value_error(name + ": " + type_name + " arrays need dequant={'" + key + "': (scale, zero_point)}");
+    return {};
+  }
+  if (!py::isinstance<py::tuple>(entry) || py::len(entry) != 2 || !py::isinstance<py::float_>(entry[py::int_(0)]) ||
+      !py::isinstance<py::int_>(entry[py::int_(1)]))
+    value_error(name + ": dequant must be (scale: float, zero_point: int), got " + py::repr(entry).cast<std::string>());
+  const py::tuple pair = py::reinterpret_borrow<py::tuple>(entry);
+  const float scale = pair[0].cast<float>();
+  const std::string zp_text = py::str(pair[1]).cast<std::string>();
+  if (!quantized) {  // validate_elements' message, also for (1, 0), which it cannot tell from none
+    char text[64];
+    std::snprintf(text, sizeof text, "%g", double(scale));
+    value_error(name + ": dequantization (scale " + text + ", zero point " + zp_text + ") given for a " + type_name +
+                " tensor; only int8 and uint8 tensors are quantized");
+  }
+  int overflow = 0;
+  const long long zp = PyLong_AsLongLongAndOverflow(pair[1].ptr(), &overflow);
+  if (zp == -1 && PyErr_Occurred()) throw py::error_already_set();
+  if (overflow != 0 || zp < INT32_MIN || zp > INT32_MAX) {  // validate_elements' message for the rest
+    const bool is_int8 = type == fp::ElementType::int8;
+    value_error(name + ": zero point " + zp_text + " is outside the " + type_name + " range [" +
+                (is_int8 ? "-128, 127" : "0, 255") + "]");
+  }
+  return fp::Dequant{scale, static_cast<std::int32_t>(zp)};
+}
+
+/// The strides, in elements, of the last `axes` axes of `a` (into `out`). Strides that are not
+/// whole elements, or a misaligned buffer (views into raw bytes), are the one layout an element
+/// pointer cannot walk: `a` is then replaced by a fresh (aligned, C-order) copy of the same dtype.
+void element_strides(py::array& a, const std::string& name, py::ssize_t axes, py::ssize_t* out) {
+  const py::ssize_t size = a.itemsize();
   const auto whole = [&] {
-    if (reinterpret_cast<std::uintptr_t>(a.data()) % alignof(float) != 0) return false;
+    if (reinterpret_cast<std::uintptr_t>(a.data()) % static_cast<std::uintptr_t>(size) != 0) return false;
     for (py::ssize_t k = 0; k < axes; ++k) {
       const py::ssize_t bytes = a.strides(a.ndim() - axes + k);
-      if (bytes % 4 != 0) return false;
-      out[k] = bytes / 4;
+      if (bytes % size != 0) return false;
+      out[k] = bytes / size;
     }
     return true;
   };
   if (!whole()) {
     a = py::array(a.attr("copy")());
-    if (!whole()) value_error(name + ": cannot view the array as float32");
+    if (!whole()) value_error(name + ": cannot view the array as " + py::str(a.dtype()).cast<std::string>());
   }
 }
 
 /// One frame's head: [N,C] or [1,N,C]. `owner` is the Python class whose run_batch takes a batch
-/// (named in the error for [B,N,C], where the C++ message says "use the batch API").
-HeldTensor hold_tensor(py::handle obj, const char* name, const char* owner) {
+/// (named in the error for [B,N,C], where the C++ message says "use the batch API"); `key` the
+/// head's Python argument (named in the message for a quantized tensor without dequant).
+HeldTensor hold_tensor(py::handle obj, const std::string& name, const char* owner, const py::dict& dequant,
+                       const char* key) {
   HeldTensor t;
-  t.array = float32_array(obj, name);
+  fp::ElementType type;
+  t.array = head_array(obj, name, type);
   const py::ssize_t nd = t.array.ndim();
-  if (nd != 2 && nd != 3)
-    value_error(std::string(name) + ": expected shape [N,C] or [1,N,C], got rank " + std::to_string(nd));
+  if (nd != 2 && nd != 3) value_error(name + ": expected shape [N,C] or [1,N,C], got rank " + std::to_string(nd));
   const auto* shape = t.array.shape();
   if (nd == 3 && shape[0] != 1)
-    value_error(std::string(name) + ": expected shape [1,N,C], got batch dimension " + std::to_string(shape[0]) +
-                "; use " + owner + ".run_batch for batches");
-  // Shape checks are the C++ API's; the view's strides are set below.
-  check(nd == 2 ? fp::view_tensor(nullptr, {shape[0], shape[1]}, name, t.view)
-                : fp::view_tensor(nullptr, {shape[0], shape[1], shape[2]}, name, t.view));
+    value_error(name + ": expected shape [1,N,C], got batch dimension " + std::to_string(shape[0]) + "; use " + owner +
+                ".run_batch for batches");
+  // Shape checks are the C++ API's; the view's type, strides and dequantization are set below.
+  check(nd == 2 ? fp::view_tensor(nullptr, {shape[0], shape[1]}, name.c_str(), t.view)
+                : fp::view_tensor(nullptr, {shape[0], shape[1], shape[2]}, name.c_str(), t.view));
+  const fp::Dequant dq = head_dequant(dequant, name, key, type);
   py::ssize_t strides[2];
-  float_strides(t.array, name, 2, strides);
-  t.view = fp::TensorView(static_cast<const float*>(t.array.data()), t.view.rows, t.view.cols, strides[0], strides[1]);
+  element_strides(t.array, name, 2, strides);
+  t.view = fp::TensorView(t.array.data(), type, t.view.rows, t.view.cols, strides[0], strides[1], dq);
+  check(fp::validate_elements(t.view, name.c_str()));
   return t;
 }
 
@@ -271,22 +335,26 @@ struct HeldBatch {
   std::vector<fp::TensorView> frames;
 };
 
-HeldBatch hold_batch(py::handle obj, std::string name) {
+HeldBatch hold_batch(py::handle obj, std::string name, const py::dict& dequant, const char* key) {
   HeldBatch b;
   b.name = std::move(name);
-  b.array = float32_array(obj, b.name);
+  fp::ElementType type;
+  b.array = head_array(obj, b.name, type);
   if (b.array.ndim() != 3)
     value_error(b.name + ": expected shape [B,N,C] (frames on the leading axis), got rank " +
                 std::to_string(b.array.ndim()));
   const auto* shape = b.array.shape();
   fp::TensorView frame;  // a frame's shape rules are the single-frame call's
   check(fp::view_tensor(nullptr, {1, shape[1], shape[2]}, b.name.c_str(), frame));
+  const fp::Dequant dq = head_dequant(dequant, b.name, key, type);  // the same for every frame
+  check(fp::validate_elements(fp::TensorView(nullptr, type, 0, 0, 0, 1, dq), b.name.c_str()));  // B = 0 too
   py::ssize_t strides[3];
-  float_strides(b.array, b.name, 3, strides);
-  const auto* base = static_cast<const float*>(b.array.data());
+  element_strides(b.array, b.name, 3, strides);
+  const auto* base = static_cast<const char*>(b.array.data());
+  const py::ssize_t frame_bytes = strides[0] * b.array.itemsize();
   b.frames.reserve(static_cast<std::size_t>(shape[0]));
   for (py::ssize_t f = 0; f < shape[0]; ++f)
-    b.frames.emplace_back(base + f * strides[0], frame.rows, frame.cols, strides[1], strides[2]);
+    b.frames.emplace_back(base + f * frame_bytes, type, frame.rows, frame.cols, strides[1], strides[2], dq);
   return b;
 }
 
@@ -361,13 +429,15 @@ class Core {
   /// Runs without the GIL; the lock serialising threads that share this object is taken only
   /// after the GIL is released, so the two locks never wait on each other.
   py::array_t<float> run(py::handle loc, py::handle conf, py::handle landms, int width, int height, float scale_x,
-                         float scale_y, float pad_x, float pad_y, bool clip, float clip_width, float clip_height) {
+                         float scale_y, float pad_x, float pad_y, bool clip, float clip_width, float clip_height,
+                         const py::dict& dequant) {
     const fp::InputSize input = make_input_size(width, height);
     fp::ImageMapping mapping = fp::ImageMapping::letterbox(scale_x, scale_y, pad_x, pad_y);
     if (clip) mapping.clip_to(clip_width, clip_height);
     check(fp::validate_mapping(mapping));
-    const HeldTensor l = hold_tensor(loc, "loc", kName), c = hold_tensor(conf, "conf", kName),
-                     m = hold_tensor(landms, "landms", kName);
+    const HeldTensor l = hold_tensor(loc, "loc", kName, dequant, "loc"),
+                     c = hold_tensor(conf, "conf", kName, dequant, "conf"),
+                     m = hold_tensor(landms, "landms", kName, dequant, "landms");
     const fp::HeadOutputs heads{l.view, c.view, m.view};
 
     fp::Status status;
@@ -387,9 +457,10 @@ class Core {
   /// [B,N,C] heads: BatchPostprocessor::prepare, then run_shard(s, S) on S threads, without the
   /// GIL and under the lock. A list of B arrays.
   py::list run_batch(py::handle loc, py::handle conf, py::handle landms, int width, int height,
-                     const std::vector<MappingArgs>& mapping_args, std::size_t threads) {
+                     const std::vector<MappingArgs>& mapping_args, std::size_t threads, const py::dict& dequant) {
     const fp::InputSize input = make_input_size(width, height);
-    const std::vector<HeldBatch> held{hold_batch(loc, "loc"), hold_batch(conf, "conf"), hold_batch(landms, "landms")};
+    const std::vector<HeldBatch> held{hold_batch(loc, "loc", dequant, "loc"), hold_batch(conf, "conf", dequant, "conf"),
+                                      hold_batch(landms, "landms", dequant, "landms")};
     const std::size_t count = common_batch(held);
     const std::vector<fp::ImageMapping> mappings = make_mappings(mapping_args, count);
     if (count == 0) return py::list();
@@ -529,11 +600,12 @@ py::dict yunet_params_dict(const fp::YunetParams& p) {
 
 py::array_t<float> run_yunet(YunetCore& core, const py::handle& loc, const py::handle& conf, const py::handle& iou,
                              int width, int height, float scale_x, float scale_y, float pad_x, float pad_y, bool clip,
-                             float clip_width, float clip_height) {
+                             float clip_width, float clip_height, const py::dict& dequant) {
   const fp::InputSize input = make_input_size(width, height);
   const fp::ImageMapping mapping = make_mapping(scale_x, scale_y, pad_x, pad_y, clip, clip_width, clip_height);
-  const HeldTensor l = hold_tensor(loc, "loc", core.name()), c = hold_tensor(conf, "conf", core.name()),
-                   i = hold_tensor(iou, "iou", core.name());
+  const HeldTensor l = hold_tensor(loc, "loc", core.name(), dequant, "loc"),
+                   c = hold_tensor(conf, "conf", core.name(), dequant, "conf"),
+                   i = hold_tensor(iou, "iou", core.name(), dequant, "iou");
   const fp::YunetHeads heads{l.view, c.view, i.view};
   return core.run([&](fp::YunetPostprocessor& pp, fp::FamilyDetections& d) {
     return pp.try_run(heads, input, mapping, d);
@@ -541,9 +613,11 @@ py::array_t<float> run_yunet(YunetCore& core, const py::handle& loc, const py::h
 }
 
 py::list run_yunet_batch(YunetCore& core, const py::handle& loc, const py::handle& conf, const py::handle& iou,
-                         int width, int height, const std::vector<MappingArgs>& mapping_args, std::size_t threads) {
+                         int width, int height, const std::vector<MappingArgs>& mapping_args, std::size_t threads,
+                         const py::dict& dequant) {
   const fp::InputSize input = make_input_size(width, height);
-  const std::vector<HeldBatch> held{hold_batch(loc, "loc"), hold_batch(conf, "conf"), hold_batch(iou, "iou")};
+  const std::vector<HeldBatch> held{hold_batch(loc, "loc", dequant, "loc"), hold_batch(conf, "conf", dequant, "conf"),
+                                    hold_batch(iou, "iou", dequant, "iou")};
   const std::size_t count = common_batch(held);
   const std::vector<fp::ImageMapping> mappings = make_mappings(mapping_args, count);
   return core.run_batch(count, threads, [&](fp::YunetPostprocessor& pp, std::size_t f, fp::FamilyDetections& d) {
@@ -609,7 +683,7 @@ py::sequence scrfd_kps_list(const py::sequence& scores, const py::sequence& bbox
 py::array_t<float> run_scrfd(ScrfdCore& core, const py::sequence& scores, const py::sequence& bboxes,
                              const py::object& kps, int width, int height, float scale_x, float scale_y, float pad_x,
                              float pad_y, bool clip, float clip_width, float clip_height, int image_width,
-                             int image_height) {
+                             int image_height, const py::dict& dequant) {
   const fp::InputSize input = make_input_size(width, height);
   const fp::ImageMapping mapping = make_mapping(scale_x, scale_y, pad_x, pad_y, clip, clip_width, clip_height);
   const bool with_kps = !kps.is_none();
@@ -619,12 +693,12 @@ py::array_t<float> run_scrfd(ScrfdCore& core, const py::sequence& scores, const 
   fp::ScrfdHeads heads;
   for (int l = 0; l < 3; ++l) {
     const std::string s = std::to_string(fp::kScrfdStrides[l]);
-    held.push_back(hold_tensor(scores[py::size_t(l)], ("score_" + s).c_str(), core.name()));
+    held.push_back(hold_tensor(scores[py::size_t(l)], "score_" + s, core.name(), dequant, "scores"));
     heads.score[l] = held.back().view;
-    held.push_back(hold_tensor(bboxes[py::size_t(l)], ("bbox_" + s).c_str(), core.name()));
+    held.push_back(hold_tensor(bboxes[py::size_t(l)], "bbox_" + s, core.name(), dequant, "bboxes"));
     heads.bbox[l] = held.back().view;
     if (with_kps) {
-      held.push_back(hold_tensor(kps_list[py::size_t(l)], ("kps_" + s).c_str(), core.name()));
+      held.push_back(hold_tensor(kps_list[py::size_t(l)], "kps_" + s, core.name(), dequant, "kps"));
       heads.kps[l] = held.back().view;
     }
   }
@@ -638,7 +712,8 @@ py::array_t<float> run_scrfd(ScrfdCore& core, const py::sequence& scores, const 
 /// frames or one per frame ((0, 0): the image is the input).
 py::list run_scrfd_batch(ScrfdCore& core, const py::sequence& scores, const py::sequence& bboxes,
                          const py::object& kps, int width, int height, const std::vector<MappingArgs>& mapping_args,
-                         const std::vector<std::pair<int, int>>& image_sizes, std::size_t threads) {
+                         const std::vector<std::pair<int, int>>& image_sizes, std::size_t threads,
+                         const py::dict& dequant) {
   const fp::InputSize input = make_input_size(width, height);
   const bool with_kps = !kps.is_none();
   const py::sequence kps_list = scrfd_kps_list(scores, bboxes, kps);
@@ -646,9 +721,9 @@ py::list run_scrfd_batch(ScrfdCore& core, const py::sequence& scores, const py::
   held.reserve(9);
   for (int l = 0; l < 3; ++l) {
     const std::string s = std::to_string(fp::kScrfdStrides[l]);
-    held.push_back(hold_batch(scores[py::size_t(l)], "score_" + s));
-    held.push_back(hold_batch(bboxes[py::size_t(l)], "bbox_" + s));
-    if (with_kps) held.push_back(hold_batch(kps_list[py::size_t(l)], "kps_" + s));
+    held.push_back(hold_batch(scores[py::size_t(l)], "score_" + s, dequant, "scores"));
+    held.push_back(hold_batch(bboxes[py::size_t(l)], "bbox_" + s, dequant, "bboxes"));
+    if (with_kps) held.push_back(hold_batch(kps_list[py::size_t(l)], "kps_" + s, dequant, "kps"));
   }
   const std::size_t count = common_batch(held);
   const std::vector<fp::ImageMapping> mappings = make_mappings(mapping_args, count);
@@ -670,7 +745,7 @@ py::list run_scrfd_batch(ScrfdCore& core, const py::sequence& scores, const py::
 /// BlazeFace: each head one array ([896,C]) or the models' two groups ([512,C], [384,C]).
 py::array_t<float> run_blazeface(BlazefaceCore& core, const py::handle& regressors, const py::handle& scores,
                                  float scale_x, float scale_y, float pad_x, float pad_y, bool clip, float clip_width,
-                                 float clip_height) {
+                                 float clip_height, const py::dict& dequant) {
   const fp::ImageMapping mapping = make_mapping(scale_x, scale_y, pad_x, pad_y, clip, clip_width, clip_height);
   std::vector<HeldTensor> held;
   held.reserve(4);
@@ -682,11 +757,11 @@ py::array_t<float> run_blazeface(BlazefaceCore& core, const py::handle& regresso
         value_error(std::string(name) + ": give one [896,C] array or the two output groups ([512,C], [384,C])");
       for (int g = 0; g < 2; ++g) {
         held.push_back(
-            hold_tensor(groups[py::size_t(g)], (std::string(name) + (g ? "[1]" : "[0]")).c_str(), core.name()));
+            hold_tensor(groups[py::size_t(g)], std::string(name) + (g ? "[1]" : "[0]"), core.name(), dequant, name));
         views[g] = held.back().view;
       }
     } else {
-      held.push_back(hold_tensor(head, name, core.name()));
+      held.push_back(hold_tensor(head, name, core.name(), dequant, name));
       views[0] = held.back().view;
     }
   };
@@ -697,7 +772,8 @@ py::array_t<float> run_blazeface(BlazefaceCore& core, const py::handle& regresso
 
 /// BlazeFace's batch: each head one [B,896,C] array or the two groups ([B,512,C], [B,384,C]).
 py::list run_blazeface_batch(BlazefaceCore& core, const py::handle& regressors, const py::handle& scores,
-                             const std::vector<MappingArgs>& mapping_args, std::size_t threads) {
+                             const std::vector<MappingArgs>& mapping_args, std::size_t threads,
+                             const py::dict& dequant) {
   std::vector<HeldBatch> held;  // the regressors' groups, then the scores'
   held.reserve(4);
   const auto take = [&](const py::handle& head, const char* name) -> std::size_t {
@@ -707,10 +783,10 @@ py::list run_blazeface_batch(BlazefaceCore& core, const py::handle& regressors, 
         value_error(std::string(name) +
                     ": give one [B,896,C] array or the two output groups ([B,512,C], [B,384,C])");
       for (int g = 0; g < 2; ++g)
-        held.push_back(hold_batch(groups[py::size_t(g)], std::string(name) + (g ? "[1]" : "[0]")));
+        held.push_back(hold_batch(groups[py::size_t(g)], std::string(name) + (g ? "[1]" : "[0]"), dequant, name));
       return 2;
     }
-    held.push_back(hold_batch(head, name));
+    held.push_back(hold_batch(head, name, dequant, name));
     return 1;
   };
   const std::size_t regressor_groups = take(regressors, "regressors"), score_groups = take(scores, "scores");
@@ -728,19 +804,20 @@ py::list run_blazeface_batch(BlazefaceCore& core, const py::handle& regressors, 
 
 py::array_t<float> run_yolov5_face(Yolov5FaceCore& core, const py::handle& pred, int width, int height, float scale_x,
                                    float scale_y, float pad_x, float pad_y, bool clip, float clip_width,
-                                   float clip_height) {
+                                   float clip_height, const py::dict& dequant) {
   const fp::InputSize input = make_input_size(width, height);
   const fp::ImageMapping mapping = make_mapping(scale_x, scale_y, pad_x, pad_y, clip, clip_width, clip_height);
-  const HeldTensor p = hold_tensor(pred, "pred", core.name());
+  const HeldTensor p = hold_tensor(pred, "pred", core.name(), dequant, "pred");
   return core.run([&](fp::Yolov5FacePostprocessor& pp, fp::FamilyDetections& d) {
     return pp.try_run(p.view, input, mapping, d);
   });
 }
 
 py::list run_yolov5_face_batch(Yolov5FaceCore& core, const py::handle& pred, int width, int height,
-                               const std::vector<MappingArgs>& mapping_args, std::size_t threads) {
+                               const std::vector<MappingArgs>& mapping_args, std::size_t threads,
+                               const py::dict& dequant) {
   const fp::InputSize input = make_input_size(width, height);
-  const std::vector<HeldBatch> held{hold_batch(pred, "pred")};
+  const std::vector<HeldBatch> held{hold_batch(pred, "pred", dequant, "pred")};
   const std::size_t count = common_batch(held);
   const std::vector<fp::ImageMapping> mappings = make_mappings(mapping_args, count);
   return core.run_batch(count, threads, [&](fp::Yolov5FacePostprocessor& pp, std::size_t f, fp::FamilyDetections& d) {
@@ -904,12 +981,12 @@ PYBIND11_MODULE(_core, m) {
       .def("run", &Core::run, "Post-processes one frame; returns a new float32 [K,15] array.", py::arg("loc"),
            py::arg("conf"), py::arg("landms"), py::arg("width"), py::arg("height"), py::arg("scale_x"),
            py::arg("scale_y"), py::arg("pad_x"), py::arg("pad_y"), py::arg("clip"), py::arg("clip_width"),
-           py::arg("clip_height"))
+           py::arg("clip_height"), py::arg("dequant"))
       .def("run_batch", &Core::run_batch,
            "Post-processes B frames ([B,N,C] heads; mappings: 1 or B tuples of run's seven mapping values) on "
            "`threads` threads; returns a list of B new float32 [K,15] arrays.",
            py::arg("loc"), py::arg("conf"), py::arg("landms"), py::arg("width"), py::arg("height"),
-           py::arg("mappings"), py::arg("threads"))
+           py::arg("mappings"), py::arg("threads"), py::arg("dequant"))
       .def("stats", &Core::stats, "Counts of the last run: priors, candidates, ranked, detections.")
       .def("anchors", [](const Core& c) { return anchors_dict(c.core().priors().spec()); },
            "The anchor configuration: min_sizes, steps, variance, clip_priors.")
@@ -965,12 +1042,13 @@ PYBIND11_MODULE(_core, m) {
       .def("run", &run_scrfd, "Post-processes one frame; returns a new float32 [K,15] (or [K,5]) array.",
            py::arg("scores"), py::arg("bboxes"), py::arg("kps"), py::arg("width"), py::arg("height"),
            py::arg("scale_x"), py::arg("scale_y"), py::arg("pad_x"), py::arg("pad_y"), py::arg("clip"),
-           py::arg("clip_width"), py::arg("clip_height"), py::arg("image_width"), py::arg("image_height"))
+           py::arg("clip_width"), py::arg("clip_height"), py::arg("image_width"), py::arg("image_height"),
+           py::arg("dequant"))
       .def("run_batch", &run_scrfd_batch,
            "Post-processes B frames ([B,N_s,C] per-stride arrays; mappings and image_sizes: 1 or B) on `threads` "
            "threads; returns a list of B new float32 arrays.",
            py::arg("scores"), py::arg("bboxes"), py::arg("kps"), py::arg("width"), py::arg("height"),
-           py::arg("mappings"), py::arg("image_sizes"), py::arg("threads"))
+           py::arg("mappings"), py::arg("image_sizes"), py::arg("threads"), py::arg("dequant"))
       .def("params", [](const ScrfdCore& c) { return scrfd_params_dict(c.post().params()); },
            "The parameters: threshold, nms_threshold, max_num (0 = no limit).");
 
@@ -983,11 +1061,12 @@ PYBIND11_MODULE(_core, m) {
            py::arg("conf_threshold"), py::arg("iou_threshold"), py::arg("max_det"))
       .def("run", &run_yolov5_face, "Post-processes one frame; returns a new float32 [K,15] array.", py::arg("pred"),
            py::arg("width"), py::arg("height"), py::arg("scale_x"), py::arg("scale_y"), py::arg("pad_x"),
-           py::arg("pad_y"), py::arg("clip"), py::arg("clip_width"), py::arg("clip_height"))
+           py::arg("pad_y"), py::arg("clip"), py::arg("clip_width"), py::arg("clip_height"), py::arg("dequant"))
       .def("run_batch", &run_yolov5_face_batch,
            "Post-processes B frames ([B,N,16]; mappings: 1 or B) on `threads` threads; returns a list of B new "
            "float32 [K,15] arrays.",
-           py::arg("pred"), py::arg("width"), py::arg("height"), py::arg("mappings"), py::arg("threads"))
+           py::arg("pred"), py::arg("width"), py::arg("height"), py::arg("mappings"), py::arg("threads"),
+           py::arg("dequant"))
       .def("params", [](const Yolov5FaceCore& c) { return yolov5_face_params_dict(c.post().params()); },
            "The parameters: conf_threshold, iou_threshold, max_det (0 = no limit).");
 
@@ -1007,11 +1086,11 @@ PYBIND11_MODULE(_core, m) {
            py::arg("model"), py::arg("threshold"), py::arg("nms_threshold"))
       .def("run", &run_blazeface, "Post-processes one frame; returns a new float32 [K,17] array.",
            py::arg("regressors"), py::arg("scores"), py::arg("scale_x"), py::arg("scale_y"), py::arg("pad_x"),
-           py::arg("pad_y"), py::arg("clip"), py::arg("clip_width"), py::arg("clip_height"))
+           py::arg("pad_y"), py::arg("clip"), py::arg("clip_width"), py::arg("clip_height"), py::arg("dequant"))
       .def("run_batch", &run_blazeface_batch,
            "Post-processes B frames ([B,896,C] or the two [B,512,C], [B,384,C] groups; mappings: 1 or B) on "
            "`threads` threads; returns a list of B new float32 [K,17] arrays.",
-           py::arg("regressors"), py::arg("scores"), py::arg("mappings"), py::arg("threads"))
+           py::arg("regressors"), py::arg("scores"), py::arg("mappings"), py::arg("threads"), py::arg("dequant"))
       .def("params", [](const BlazefaceCore& c) { return blazeface_params_dict(c.post()); },
            "The parameters: model, threshold (the one in force), nms_threshold.");
 
@@ -1028,12 +1107,12 @@ PYBIND11_MODULE(_core, m) {
       .def("run", &run_yunet, "Post-processes one frame; returns a new float32 [K,15] array.", py::arg("loc"),
            py::arg("conf"), py::arg("iou"), py::arg("width"), py::arg("height"), py::arg("scale_x"),
            py::arg("scale_y"), py::arg("pad_x"), py::arg("pad_y"), py::arg("clip"), py::arg("clip_width"),
-           py::arg("clip_height"))
+           py::arg("clip_height"), py::arg("dequant"))
       .def("run_batch", &run_yunet_batch,
            "Post-processes B frames ([B,N,C] heads; mappings: 1 or B) on `threads` threads; returns a list of B new "
            "float32 [K,15] arrays.",
            py::arg("loc"), py::arg("conf"), py::arg("iou"), py::arg("width"), py::arg("height"), py::arg("mappings"),
-           py::arg("threads"))
+           py::arg("threads"), py::arg("dequant"))
       .def("params", [](const YunetCore& c) { return yunet_params_dict(c.post().params()); },
            "The parameters: threshold, nms_threshold, top_k (0 = no limit).");
 }

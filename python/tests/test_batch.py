@@ -207,7 +207,8 @@ def test_family_single_frame_calls_name_their_run_batch():
     (dict(threads=True), TypeError, r"^threads must be an integer, got True \(bool\)"),
     (dict(threads="2"), TypeError, r"^threads must be an integer, got '2' \(str\)"),
     (dict(rank2=True), ValueError, r"^loc: Postprocessor\.run_batch takes \[B,N,C\] arrays .*got shape \(9520, 4\)"),
-    (dict(float64=True), ValueError, r"^conf: dtype float64 is not native float32"),
+    (dict(float64=True), ValueError, r"^conf: dtype float64 is not float32, float16, int8 or uint8; convert with "
+                                     r"\.astype\(numpy\.float32\) \(float64 is not narrowed silently\)$"),
     (dict(input_size=(640, 640)), ValueError, r"^input_size \(640, 640\): batch frame 0: tensors have 9520 rows"),
     (dict(landms_cols=4), ValueError, r"^batch frame 0: landms tensor has 4 columns, expected 10"),
 ])

@@ -24,10 +24,21 @@ def drop_last_row(a):
 
 
 HEADS = {
-    "loc_float64": ("loc", lambda a: a.astype(np.float64), r"^loc: dtype float64 is not native float32"),
-    "conf_int32": ("conf", lambda a: (a * 100).astype(np.int32), r"^conf: dtype int32 is not native float32"),
-    "landms_big_endian": ("landms", lambda a: a.astype(">f4"), r"^landms: dtype >f4 is not native float32"),
-    "loc_float16": ("loc", lambda a: a.astype(np.float16), r"^loc: dtype float16"),
+    "loc_float64": ("loc", lambda a: a.astype(np.float64),
+                    r"^loc: dtype float64 is not float32, float16, int8 or uint8; convert with "
+                    r"\.astype\(numpy\.float32\) \(float64 is not narrowed silently\)$"),
+    "conf_int32": ("conf", lambda a: (a * 100).astype(np.int32),
+                   r"^conf: dtype int32 is not float32, float16, int8 or uint8; convert with "
+                   r"\.astype\(numpy\.float32\)$"),
+    "conf_bool": ("conf", lambda a: a > 0.5, r"^conf: dtype bool is not float32, float16, int8 or uint8"),
+    "landms_big_endian": ("landms", lambda a: a.astype(">f4"),
+                          r"^landms: dtype >f4 is not float32, float16, int8 or uint8 in native byte order; "
+                          r"convert with \.astype\(numpy\.float32\)$"),
+    "loc_float16_big_endian": ("loc", lambda a: a.astype(">f2"),
+                               r"^loc: dtype >f2 is not float32, float16, int8 or uint8 in native byte order; "
+                               r"convert with \.astype\(numpy\.float16\)$"),
+    "conf_uint8_without_dequant": ("conf", lambda a: (a * 255).astype(np.uint8),
+                                   r"^conf: uint8 arrays need dequant=\{'conf': \(scale, zero_point\)\}$"),
     "loc_nested_list": ("loc", lambda a: a.tolist(), r"^loc: dtype float64"),
     "loc_none": ("loc", lambda a: None, r"^loc: dtype object"),
     "conf_string": ("conf", lambda a: "conf", r"^conf: dtype <U4"),
@@ -176,9 +187,19 @@ def test_the_extension_checks_again():
     core = _core.Postprocessor(**ok)
     _, heads = fixture(NAME)
     with pytest.raises(ValueError, match=r"^input size 0x64: width and height must be positive"):
-        core.run(heads["loc"], heads["conf"], heads["landms"], 0, 64, 1.0, 1.0, 0.0, 0.0, False, 0.0, 0.0)
+        core.run(heads["loc"], heads["conf"], heads["landms"], 0, 64, 1.0, 1.0, 0.0, 0.0, False, 0.0, 0.0, {})
     with pytest.raises(ValueError, match=r"^mapping scale \(0, 1\) must be finite and positive"):
-        core.run(heads["loc"], heads["conf"], heads["landms"], 640, 359, 0.0, 1.0, 0.0, 0.0, False, 0.0, 0.0)
+        core.run(heads["loc"], heads["conf"], heads["landms"], 640, 359, 0.0, 1.0, 0.0, 0.0, False, 0.0, 0.0, {})
+    conf8 = (heads["conf"] * 255).astype(np.uint8)
+    for dequant, message in (({"conf": (0.0, 0)}, r"^conf: dequantization scale must be finite and > 0, got 0$"),
+                             ({"conf": (0.5, 256)}, r"^conf: zero point 256 is outside the uint8 range \[0, 255\]$"),
+                             ({"conf": (0.5, 2 ** 40)}, r"^conf: zero point 1099511627776 is outside the uint8 range"),
+                             ({"conf": (1, 0)}, r"^conf: dequant must be \(scale: float, zero_point: int\), "
+                                                r"got \(1, 0\)"),
+                             ({"loc": (1.0, 0)}, r"^loc: dequantization \(scale 1, zero point 0\) given for a float32 "
+                                                 r"tensor; only int8 and uint8 tensors are quantized$")):
+        with pytest.raises(ValueError, match=message):
+            core.run(heads["loc"], conf8, heads["landms"], 640, 359, 1.0, 1.0, 0.0, 0.0, False, 0.0, 0.0, dequant)
     with pytest.raises(ValueError, match=r"^letterbox original size 0x512: width and height must be positive"):
         _core.letterbox(0, 512, 640, 640, "integer", "centre")
     with pytest.raises(ValueError, match=r"^letterbox input size 640x0: width and height must be positive"):

@@ -88,7 +88,8 @@ def test_scrfd_refuses_bad_heads():
         facepost.scrfd(scores[:2], bboxes, kps)
     with pytest.raises(ValueError, match="bbox_16 tensor has 10 columns, expected 4"):
         facepost.scrfd(scores, [bboxes[0], kps[1], bboxes[2]], kps)
-    with pytest.raises(ValueError, match="dtype float64 is not native float32"):
+    with pytest.raises(ValueError, match=r"^score_8: dtype float64 is not float32, float16, int8 or uint8; convert "
+                                         r"with \.astype\(numpy\.float32\) \(float64 is not narrowed silently\)$"):
         facepost.scrfd([s.astype(np.float64) for s in scores], bboxes, kps)
 
 

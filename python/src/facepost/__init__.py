@@ -14,6 +14,15 @@ Conventions, the same as the C++ API and the ``facepost`` command-line tool:
 - ``top_k`` / ``keep_top_k``: ``0`` means no limit, and so does ``None``;
 - the defaults are C++'s ``facepost::Params{}`` (the reference ``detect.py``), read from the
   extension: see :data:`DEFAULTS`.
+
+Head arrays (every entry point, the families' too) are numpy ``float32``, ``float16``, ``int8`` or
+``uint8`` in native byte order, of any strides, read in place: float16 and quantized values are
+converted to float32 by the C++ kernels as they are read, never as a copy of the whole array, and
+the results are identical to the float32 pipeline run on the same values. An ``int8`` / ``uint8``
+head is quantized per tensor, value = ``float32(q - zero_point) * scale``: give
+``dequant={head: (scale, zero_point)}`` (the head's argument name, e.g.
+``dequant={"conf": (1 / 255, 0), "landms": (0.04, -3)}``). Other dtypes, ``float64`` above all,
+raise ``ValueError`` rather than being narrowed silently: convert with ``.astype(np.float32)``.
 """
 from __future__ import annotations
 
@@ -258,13 +267,71 @@ def _make_core(preset: Optional[str], min_sizes: Any, steps: Any, variance: Any,
 
 
 def _run(core: _core.Postprocessor, loc: Any, conf: Any, landms: Any, input_size: Any, resize: Any, letterbox: Any,
-         clip_to: Any) -> np.ndarray:
+         clip_to: Any, dequant: Any) -> np.ndarray:
     width, height = _input_size(input_size)
     mapping = _mapping(resize, letterbox, clip_to)
+    dq = _dequant(dequant, _RETINA_HEADS)
     try:
-        return core.run(loc, conf, landms, width, height, *mapping)
+        return core.run(loc, conf, landms, width, height, *mapping, dq)
     except ValueError as e:
         raise _input_size_error(e, width, height) from None
+
+
+def _dequant_pair(value: Any, label: str) -> Tuple[float, int]:
+    scale, zero_point = _items(value, label, "a (scale, zero_point) pair", 2)
+    return _real(scale, f"{label} scale"), _integer(zero_point, f"{label} zero_point")
+
+
+def _is_pair(value: Any) -> bool:
+    """A (scale, zero_point) pair rather than a list of them (or of None)."""
+    return isinstance(value, (tuple, list)) and len(value) > 0 and isinstance(value[0], numbers.Number)
+
+
+#: A head's tensors for :func:`_dequant`: ``None`` for a head that is one array (the tensor is
+#: named as the argument), else the names of the arrays of a head given as a list (empty: the head
+#: is absent, as SCRFD's ``kps=None``).
+_HeadTensors = Optional[Sequence[str]]
+
+
+def _dequant(dequant: Any, heads: Mapping[str, _HeadTensors]) -> Dict[str, Tuple[float, int]]:
+    """The ``dequant`` keyword, ``{head argument: (scale, zero_point)}`` (for a head given as a
+    list: one pair for all its arrays, or a list of one pair or None per array), as the extension
+    takes it: ``{tensor name: (scale, zero_point)}``. The extension checks it against the arrays'
+    dtypes (int8 / uint8 need an entry, float arrays take none) and the values (finite scale > 0,
+    zero point in the type's range)."""
+    if dequant is None:
+        return {}
+    if not isinstance(dequant, Mapping):
+        raise TypeError(f"dequant must be a dict from head name to (scale, zero_point), got {dequant!r} "
+                        f"({_type_name(dequant)})")
+    out: Dict[str, Tuple[float, int]] = {}
+    for key, value in dequant.items():
+        if not isinstance(key, str) or key not in heads:
+            raise ValueError(f"dequant: unknown head {key!r} (heads: {', '.join(heads)})")
+        if value is None:
+            continue
+        tensors, label = heads[key], f"dequant[{key!r}]"
+        if tensors is None:
+            out[key] = _dequant_pair(value, label)
+        elif not tensors:
+            raise ValueError(f"dequant: {key!r} given, but {key} is None")
+        elif _is_pair(value):
+            pair = _dequant_pair(value, label)
+            out.update((name, pair) for name in tensors)
+        else:
+            form = (f"a (scale, zero_point) pair for all {len(tensors)} arrays of {key}, or a list of one pair "
+                    f"(None: not quantized) per array")
+            items = _items(value, label, form)
+            if len(items) != len(tensors):
+                raise ValueError(f"{label} must be {form}; got {len(items)} entries for {len(tensors)} arrays")
+            for k, (name, item) in enumerate(zip(tensors, items)):
+                if item is not None:
+                    out[name] = _dequant_pair(item, f"{label}[{k}]")
+    return out
+
+
+#: The RetinaFace heads, each one array.
+_RETINA_HEADS: Mapping[str, _HeadTensors] = types.MappingProxyType({"loc": None, "conf": None, "landms": None})
 
 
 def _input_size_error(e: ValueError, width: int, height: int) -> ValueError:
@@ -350,14 +417,17 @@ def postprocess(loc: np.ndarray, conf: np.ndarray, landms: np.ndarray, input_siz
                 iou: str = DEFAULTS["iou"], top_k: Optional[int] = DEFAULTS["top_k"],
                 keep_top_k: Optional[int] = DEFAULTS["keep_top_k"], logits: bool = DEFAULTS["logits"],
                 letterbox: Optional[Union[Letterbox, Tuple[float, float, float, float]]] = None,
-                clip_to: Optional[Tuple[float, float]] = None) -> np.ndarray:
+                clip_to: Optional[Tuple[float, float]] = None,
+                dequant: Optional[Mapping[str, Tuple[float, int]]] = None) -> np.ndarray:
     """Decodes one frame of RetinaFace-family head outputs into detections: priors, decode, score
     threshold, top_k, greedy NMS, keep_top_k - the reference ``detect.py`` block in one call.
 
     Args:
-        loc, conf, landms: float32 arrays of shape ``[N,4]``, ``[N,2]``, ``[N,10]`` or ``[1,N,C]``
-            (model outputs as they come), any strides (sliced, Fortran-ordered, transposed views are
-            read in place). Another dtype raises ``ValueError``: convert with ``.astype(np.float32)``.
+        loc, conf, landms: arrays of shape ``[N,4]``, ``[N,2]``, ``[N,10]`` or ``[1,N,C]`` (model
+            outputs as they come), any strides (sliced, Fortran-ordered, transposed views are read
+            in place). dtype ``float32``, ``float16``, or ``int8`` / ``uint8`` with ``dequant``;
+            each head may have its own. Another dtype (``float64`` too) raises ``ValueError``:
+            convert with ``.astype(np.float32)``.
         input_size: the network input as ``(width, height)`` (``cv::Size``, the CLI's ``WxH``), not
             the original image: for Pytorch_Retinaface ``(im_width, im_height)`` of the resized image.
         resize: network input = original x resize (the reference's ``resize``); outputs are divided
@@ -379,6 +449,11 @@ def postprocess(loc: np.ndarray, conf: np.ndarray, landms: np.ndarray, input_siz
             (network pixels); excludes ``resize``.
         clip_to: ``(width, height)`` of the original image: clamp boxes and landmarks to it
             (after NMS).
+        dequant: the quantization of the int8 / uint8 heads, ``{head: (scale, zero_point)}`` with
+            head ``'loc'``, ``'conf'`` or ``'landms'``: value = ``float32(q - zero_point) * scale``
+            (one float32 multiplication), e.g. ``{"conf": (1 / 255, 0)}``. Every int8 / uint8
+            head needs an entry; a float head takes none. The scale must be finite and > 0, the
+            zero point in the type's range (``[-128, 127]``, ``[0, 255]``).
 
     Returns:
         A new float32 array ``[K,15]``: x1 y1 x2 y2 score, then 5 landmarks (x, y), in original-image
@@ -389,14 +464,16 @@ def postprocess(loc: np.ndarray, conf: np.ndarray, landms: np.ndarray, input_siz
 
     Raises:
         TypeError: an argument of the wrong type (named in the message).
-        ValueError: an invalid value, or tensors that disagree with the anchors and ``input_size``.
+        ValueError: an invalid value, tensors that disagree with the anchors and ``input_size``, a
+            dtype that is not accepted, an int8 / uint8 head without ``dequant`` (or an entry for
+            a float head, an unknown head, an invalid scale or zero point).
 
     The GIL is released while it computes. The priors are rebuilt on each call; a
     :class:`Postprocessor` keeps them (and every buffer) across frames.
     """
     core = _make_core(preset, min_sizes, steps, variance, clip_priors, threshold, nms_threshold, iou, top_k,
                       keep_top_k, logits)
-    return _run(core, loc, conf, landms, input_size, resize, letterbox, clip_to)
+    return _run(core, loc, conf, landms, input_size, resize, letterbox, clip_to, dequant)
 
 
 class Postprocessor:
@@ -421,28 +498,32 @@ class Postprocessor:
     def run(self, loc: np.ndarray, conf: np.ndarray, landms: np.ndarray, input_size: Sequence[int],
             resize: Optional[float] = None, *,
             letterbox: Optional[Union[Letterbox, Tuple[float, float, float, float]]] = None,
-            clip_to: Optional[Tuple[float, float]] = None) -> np.ndarray:
-        """Post-processes one frame with this object's anchors and parameters (arguments and
-        result as in :func:`postprocess`). Priors are built once per input size and reused."""
-        return _run(self._core, loc, conf, landms, input_size, resize, letterbox, clip_to)
+            clip_to: Optional[Tuple[float, float]] = None,
+            dequant: Optional[Mapping[str, Tuple[float, int]]] = None) -> np.ndarray:
+        """Post-processes one frame with this object's anchors and parameters (arguments, dtypes,
+        ``dequant`` and result as in :func:`postprocess`). Priors are built once per input size
+        and reused."""
+        return _run(self._core, loc, conf, landms, input_size, resize, letterbox, clip_to, dequant)
 
     def __call__(self, loc: np.ndarray, conf: np.ndarray, landms: np.ndarray, input_size: Sequence[int],
                  resize: Optional[float] = None, *,
                  letterbox: Optional[Union[Letterbox, Tuple[float, float, float, float]]] = None,
-                 clip_to: Optional[Tuple[float, float]] = None) -> np.ndarray:
+                 clip_to: Optional[Tuple[float, float]] = None,
+                 dequant: Optional[Mapping[str, Tuple[float, int]]] = None) -> np.ndarray:
         """Same as :meth:`run`."""
-        return _run(self._core, loc, conf, landms, input_size, resize, letterbox, clip_to)
+        return _run(self._core, loc, conf, landms, input_size, resize, letterbox, clip_to, dequant)
 
     def run_batch(self, loc: np.ndarray, conf: np.ndarray, landms: np.ndarray, input_size: Sequence[int],
                   resize: Union[None, float, Sequence[Optional[float]]] = None, *,
-                  letterbox: Any = None, clip_to: Any = None, threads: Optional[int] = 1) -> List[np.ndarray]:
+                  letterbox: Any = None, clip_to: Any = None, threads: Optional[int] = 1,
+                  dequant: Optional[Mapping[str, Tuple[float, int]]] = None) -> List[np.ndarray]:
         """Post-processes a batch of B frames of one input size (the C++ ``BatchPostprocessor``):
         a list of B arrays, element b identical to :meth:`run` on frame b.
 
         Args:
-            loc, conf, landms: float32 ``[B,N,4]``, ``[B,N,2]``, ``[B,N,10]``: frame b at index b of
-                the leading axis (a batched model's outputs as they come; ``[1,N,C]`` is a batch of
-                one). Any strides, as :meth:`run`; ``[N,C]`` is refused.
+            loc, conf, landms: ``[B,N,4]``, ``[B,N,2]``, ``[B,N,10]``: frame b at index b of the
+                leading axis (a batched model's outputs as they come; ``[1,N,C]`` is a batch of
+                one). Any strides and the dtypes of :meth:`run`; ``[N,C]`` is refused.
             input_size: the network input ``(width, height)``, shared by every frame.
             resize, letterbox, clip_to: as in :meth:`run`, each either one value for every frame or
                 a sequence of B values, one per frame (e.g. ``letterbox=[lb0, lb1]``,
@@ -450,6 +531,8 @@ class Postprocessor:
             threads: frames are spread over this many threads (the calling thread one of them;
                 frame b on thread ``b % threads``), at most one per frame. ``0`` or ``None``: one
                 per CPU core this process may run on.
+            dequant: as in :meth:`run`, one ``(scale, zero_point)`` per quantized head, the same
+                for every frame.
 
         Returns:
             A list of B new float32 ``[K_b,15]`` arrays (``[]`` for B = 0).
@@ -468,8 +551,9 @@ class Postprocessor:
         mappings = _per_frame(method, count, _mapping, resize=(resize, False), letterbox=(letterbox, True),
                               clip_to=(clip_to, True))
         n = _threads(threads, count)
+        dq = _dequant(dequant, _RETINA_HEADS)
         try:
-            return self._core.run_batch(loc, conf, landms, width, height, mappings, n)
+            return self._core.run_batch(loc, conf, landms, width, height, mappings, n, dq)
         except ValueError as e:
             raise _input_size_error(e, width, height) from None
 

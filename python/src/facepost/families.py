@@ -13,6 +13,14 @@ index b: ``[B,N,C]`` where ``run`` takes ``[N,C]`` or ``[1,N,C]``), the mapping 
 value for every frame or a sequence of one per frame, and ``threads``; it returns a list of B
 arrays, each identical to ``run`` on that frame. ``run`` reads a leading axis of 1 as the one
 frame it is (an export's ``[1,N,C]``) and refuses a larger one, naming ``run_batch``.
+
+Low precision: every head may be ``float32``, ``float16``, ``int8`` or ``uint8`` (see the
+package's docstring), each its own; int8 / uint8 heads need ``dequant={head: (scale,
+zero_point)}``, keyed by the head's argument name (``"scores"``, ``"pred"``, ...). For a head given
+as a list (SCRFD's per-stride arrays, BlazeFace's two groups) the value is one pair for all its
+arrays or a list of one pair per array (``None`` for a float one), e.g.
+``dequant={"scores": (1 / 255, 0), "bboxes": [(0.05, 0), (0.1, 0), None]}``. Results are identical
+to the float32 call on the same values. ``run_batch`` applies the same ``dequant`` to every frame.
 """
 from __future__ import annotations
 
@@ -23,8 +31,8 @@ import numpy as np
 
 from . import _core
 # The package's argument checks; facepost/__init__.py imports this module after defining them.
-from . import (_batch_size, _input_size, _items, _limit, _mapping, _per_frame, _positive_finite, _threads,
-               _unit_interval)
+from . import (_batch_size, _dequant, _input_size, _items, _limit, _mapping, _per_frame, _positive_finite,
+               _threads, _unit_interval)
 
 #: The default parameters of each family, read from C++ (``facepost::ScrfdParams{}``, ...).
 FAMILY_DEFAULTS: Mapping[str, Mapping[str, Any]] = types.MappingProxyType(
@@ -35,6 +43,8 @@ _YOLO = FAMILY_DEFAULTS["yolov5_face"]
 _BLAZE = FAMILY_DEFAULTS["blazeface"]
 _YUNET = FAMILY_DEFAULTS["yunet"]
 _BLAZE_MODELS = ("front", "back")
+_YOLO_HEADS = types.MappingProxyType({"pred": None})
+_YUNET_HEADS = types.MappingProxyType({"loc": None, "conf": None, "iou": None})
 
 
 
@@ -43,6 +53,18 @@ def _stride_list(value: Any, name: str) -> list:
     if len(arrays) != 3:
         raise ValueError(f"{name} must hold 3 arrays, one per stride (8, 16, 32), got {len(arrays)}")
     return arrays
+
+
+def _scrfd_dequant(dequant: Any, with_kps: bool) -> Any:
+    names = lambda head: [f"{head}_{s}" for s in (8, 16, 32)]  # noqa: E731
+    return _dequant(dequant, {"scores": names("score"), "bboxes": names("bbox"),
+                              "kps": names("kps") if with_kps else []})
+
+
+def _blazeface_dequant(dequant: Any, regressors: Any, scores: Any) -> Any:
+    def tensors(head: Any, name: str) -> Optional[List[str]]:
+        return [f"{name}[{g}]" for g in range(len(head))] if isinstance(head, (list, tuple)) else None
+    return _dequant(dequant, {"regressors": tensors(regressors, "regressors"), "scores": tensors(scores, "scores")})
 
 
 def _scrfd_mapping(scale: Any, letterbox: Any, clip_to: Any) -> Tuple[float, float, float, float, bool, float, float]:
@@ -100,13 +122,14 @@ class Scrfd(_Family):
             input_size: Sequence[int] = (640, 640), scale: Optional[float] = 1.0,
             image_size: Optional[Sequence[int]] = None, *,
             letterbox: Optional[Tuple[float, float, float, float]] = None,
-            clip_to: Optional[Tuple[float, float]] = None) -> np.ndarray:
+            clip_to: Optional[Tuple[float, float]] = None, dequant: Optional[Mapping[str, Any]] = None) -> np.ndarray:
         """Post-processes one frame, as insightface's ``SCRFD.detect`` after the network.
 
         Args:
-            scores, bboxes, kps: lists of per-stride float32 arrays (strides 8, 16, 32, in that
-                order, as the model's outputs): ``[N_s,1]``, ``[N_s,4]``, ``[N_s,10]`` (or
-                ``[1,N_s,C]``). ``kps`` is ``None`` for a model without keypoints.
+            scores, bboxes, kps: lists of per-stride arrays (strides 8, 16, 32, in that order, as
+                the model's outputs): ``[N_s,1]``, ``[N_s,4]``, ``[N_s,10]`` (or ``[1,N_s,C]``);
+                float32, float16, or int8 / uint8 with ``dequant``. ``kps`` is ``None`` for a
+                model without keypoints.
             input_size: the network input ``(width, height)``; each side a multiple of 32.
             scale: SCRFD's ``det_scale`` (resized / original); outputs are divided by it and NMS
                 runs on the divided boxes, as the reference. ``None`` or 1: input pixels.
@@ -114,6 +137,9 @@ class Scrfd(_Family):
                 faces by. ``None``: the image is the input.
             letterbox, clip_to: the package's mapping keywords (see :func:`facepost.postprocess`);
                 ``letterbox`` excludes a ``scale`` other than 1.
+            dequant: ``{"scores" / "bboxes" / "kps": (scale, zero_point)}`` for the int8 / uint8
+                arrays, one pair for the head's three arrays or a list of three (``None`` for a
+                float one); see the module's docstring.
 
         Returns:
             float32 ``[K,15]``: x1 y1 x2 y2 score, then 5 keypoints (x, y); ``[K,5]`` without
@@ -123,15 +149,16 @@ class Scrfd(_Family):
         image = (0, 0) if image_size is None else _input_size(image_size, "image_size")
         mapping = _scrfd_mapping(scale, letterbox, clip_to)
         kps_list = None if kps is None else _stride_list(kps, "kps")
-        return self._core.run(_stride_list(scores, "scores"), _stride_list(bboxes, "bboxes"), kps_list, width,
-                              height, *mapping, *image)
+        score_list, bbox_list = _stride_list(scores, "scores"), _stride_list(bboxes, "bboxes")
+        return self._core.run(score_list, bbox_list, kps_list, width, height, *mapping, *image,
+                              _scrfd_dequant(dequant, kps is not None))
 
     __call__ = run
 
     def run_batch(self, scores: Sequence[np.ndarray], bboxes: Sequence[np.ndarray],
                   kps: Optional[Sequence[np.ndarray]], input_size: Sequence[int] = (640, 640), scale: Any = 1.0,
                   image_size: Any = None, *, letterbox: Any = None, clip_to: Any = None,
-                  threads: Optional[int] = 1) -> List[np.ndarray]:
+                  threads: Optional[int] = 1, dequant: Optional[Mapping[str, Any]] = None) -> List[np.ndarray]:
         """Post-processes B frames: element b of the list is :meth:`run` on frame b.
 
         Args:
@@ -143,6 +170,7 @@ class Scrfd(_Family):
                 frame or a sequence of B values, one per frame (e.g. each image's ``det_scale``).
             threads: frames are spread over this many threads (the calling thread one of them),
                 at most one per frame; ``0`` or ``None``: one per CPU core.
+            dequant: as in :meth:`run`, the same for every frame.
 
         Returns:
             A list of B new float32 arrays (``[]`` for B = 0). The GIL is released while the
@@ -162,7 +190,8 @@ class Scrfd(_Family):
         frames = _per_frame(method, count, frame, scale=(scale, False), letterbox=(letterbox, True),
                             clip_to=(clip_to, True), image_size=(image_size, True))
         return self._core.run_batch(lists["score"], lists["bbox"], None if kps is None else lists["kps"], width,
-                                    height, [m for m, _ in frames], [i for _, i in frames], _threads(threads, count))
+                                    height, [m for m, _ in frames], [i for _, i in frames], _threads(threads, count),
+                                    _scrfd_dequant(dequant, kps is not None))
 
 
 def scrfd(scores: Sequence[np.ndarray], bboxes: Sequence[np.ndarray], kps: Optional[Sequence[np.ndarray]],
@@ -170,10 +199,10 @@ def scrfd(scores: Sequence[np.ndarray], bboxes: Sequence[np.ndarray], kps: Optio
           nms_threshold: float = _SCRFD["nms_threshold"], scale: Optional[float] = 1.0,
           max_num: Optional[int] = _SCRFD["max_num"], image_size: Optional[Sequence[int]] = None, *,
           letterbox: Optional[Tuple[float, float, float, float]] = None,
-          clip_to: Optional[Tuple[float, float]] = None) -> np.ndarray:
+          clip_to: Optional[Tuple[float, float]] = None, dequant: Optional[Mapping[str, Any]] = None) -> np.ndarray:
     """SCRFD in one call: ``Scrfd(threshold, nms_threshold, max_num).run(...)``; see :class:`Scrfd`."""
     return Scrfd(threshold, nms_threshold, max_num).run(scores, bboxes, kps, input_size, scale, image_size,
-                                                        letterbox=letterbox, clip_to=clip_to)
+                                                        letterbox=letterbox, clip_to=clip_to, dequant=dequant)
 
 
 class Yolov5Face(_Family):
@@ -196,12 +225,13 @@ class Yolov5Face(_Family):
 
     def run(self, pred: np.ndarray, input_size: Sequence[int] = (640, 640), *,
             letterbox: Optional[Tuple[float, float, float, float]] = None, resize: Optional[float] = None,
-            clip_to: Optional[Tuple[float, float]] = None) -> np.ndarray:
+            clip_to: Optional[Tuple[float, float]] = None, dequant: Optional[Mapping[str, Any]] = None) -> np.ndarray:
         """Post-processes one frame.
 
         Args:
-            pred: float32 ``[N,16]`` or ``[1,N,16]`` (``model(img)[0]``): x y w h, obj, 10 landmark
-                values, cls; N = 3 anchors x cells at strides 8, 16, 32.
+            pred: ``[N,16]`` or ``[1,N,16]`` (``model(img)[0]``): x y w h, obj, 10 landmark
+                values, cls; N = 3 anchors x cells at strides 8, 16, 32. float32, float16, or
+                int8 / uint8 with ``dequant={"pred": (scale, zero_point)}``.
             input_size: the network input ``(width, height)``; each side a multiple of 32.
             letterbox, resize, clip_to: the package's mapping keywords, applied after NMS (which
                 runs in network-input pixels, as the reference); e.g. scale_coords' mapping is
@@ -211,17 +241,19 @@ class Yolov5Face(_Family):
             float32 ``[K,15]``: x1 y1 x2 y2 conf, then 5 landmarks (x, y); best conf first.
         """
         width, height = _input_size(input_size)
-        return self._core.run(pred, width, height, *_mapping(resize, letterbox, clip_to))
+        return self._core.run(pred, width, height, *_mapping(resize, letterbox, clip_to),
+                              _dequant(dequant, _YOLO_HEADS))
 
     __call__ = run
 
     def run_batch(self, pred: np.ndarray, input_size: Sequence[int] = (640, 640), *, letterbox: Any = None,
-                  resize: Any = None, clip_to: Any = None, threads: Optional[int] = 1) -> List[np.ndarray]:
+                  resize: Any = None, clip_to: Any = None, threads: Optional[int] = 1,
+                  dequant: Optional[Mapping[str, Any]] = None) -> List[np.ndarray]:
         """Post-processes B frames: element b of the list is :meth:`run` on frame b.
 
         Args:
-            pred: float32 ``[B,N,16]``, a batched ``model(img)[0]`` (frame b at index b;
-                ``[1,N,16]`` is a batch of one).
+            pred: ``[B,N,16]``, a batched ``model(img)[0]`` (frame b at index b; ``[1,N,16]`` is
+                a batch of one), of the dtypes of :meth:`run`.
             input_size: as in :meth:`run`, shared by every frame.
             letterbox, resize, clip_to: as in :meth:`run`, each one value for every frame or a
                 sequence of B values, one per frame.
@@ -237,18 +269,20 @@ class Yolov5Face(_Family):
         count = _batch_size(method, [("pred", pred)])
         mappings = _per_frame(method, count, _mapping, resize=(resize, False), letterbox=(letterbox, True),
                               clip_to=(clip_to, True))
-        return self._core.run_batch(pred, width, height, mappings, _threads(threads, count))
+        return self._core.run_batch(pred, width, height, mappings, _threads(threads, count),
+                                    _dequant(dequant, _YOLO_HEADS))
 
 
 def yolov5_face(pred: np.ndarray, input_size: Sequence[int] = (640, 640),
                 conf_threshold: float = _YOLO["conf_threshold"], iou_threshold: float = _YOLO["iou_threshold"],
                 max_det: Optional[int] = _YOLO["max_det"], *,
                 letterbox: Optional[Tuple[float, float, float, float]] = None, resize: Optional[float] = None,
-                clip_to: Optional[Tuple[float, float]] = None) -> np.ndarray:
+                clip_to: Optional[Tuple[float, float]] = None,
+                dequant: Optional[Mapping[str, Any]] = None) -> np.ndarray:
     """YOLOv5-face in one call: ``Yolov5Face(conf_threshold, iou_threshold, max_det).run(...)``; see
     :class:`Yolov5Face`."""
     return Yolov5Face(conf_threshold, iou_threshold, max_det).run(pred, input_size, letterbox=letterbox,
-                                                                  resize=resize, clip_to=clip_to)
+                                                                  resize=resize, clip_to=clip_to, dequant=dequant)
 
 
 class Blazeface(_Family):
@@ -278,32 +312,38 @@ class Blazeface(_Family):
         self._core = _core.Blazeface(model, t, _unit_interval(nms_threshold, "nms_threshold"))
 
     def run(self, regressors: Any, scores: Any, *, letterbox: Optional[Tuple[float, float, float, float]] = None,
-            resize: Optional[float] = None, clip_to: Optional[Tuple[float, float]] = None) -> np.ndarray:
+            resize: Optional[float] = None, clip_to: Optional[Tuple[float, float]] = None,
+            dequant: Optional[Mapping[str, Any]] = None) -> np.ndarray:
         """Post-processes one frame.
 
         Args:
-            regressors: float32 ``[896,16]`` or ``[1,896,16]`` (the two output groups concatenated,
-                the 512 rows of the 16x16 cells first), or the models' two groups as a pair
-                ``(r512, r384)``.
+            regressors: ``[896,16]`` or ``[1,896,16]`` (the two output groups concatenated, the
+                512 rows of the 16x16 cells first), or the models' two groups as a pair
+                ``(r512, r384)``. float32, float16, or int8 / uint8 with ``dequant``.
             scores: the raw logits, ``[896,1]`` / ``[1,896,1]``, or the pair ``(s512, s384)``.
             letterbox, resize, clip_to: the package's mapping keywords, applied to the output
                 (network-input pixels by default).
+            dequant: ``{"regressors" / "scores": (scale, zero_point)}`` for the int8 / uint8
+                arrays; for a pair of groups, one pair for both or a list of two (``None`` for a
+                float one).
 
         Returns:
             float32 ``[K,17]``: x1 y1 x2 y2 score, then 6 keypoints (x, y): right eye, left eye,
             nose, mouth, right ear, left ear.
         """
-        return self._core.run(regressors, scores, *_mapping(resize, letterbox, clip_to))
+        return self._core.run(regressors, scores, *_mapping(resize, letterbox, clip_to),
+                              _blazeface_dequant(dequant, regressors, scores))
 
     __call__ = run
 
     def run_batch(self, regressors: Any, scores: Any, *, letterbox: Any = None, resize: Any = None,
-                  clip_to: Any = None, threads: Optional[int] = 1) -> List[np.ndarray]:
+                  clip_to: Any = None, threads: Optional[int] = 1,
+                  dequant: Optional[Mapping[str, Any]] = None) -> List[np.ndarray]:
         """Post-processes B frames: element b of the list is :meth:`run` on frame b.
 
         Args:
-            regressors: float32 ``[B,896,16]`` (frame b at index b; ``[1,896,16]`` is a batch of
-                one), or the two groups as a pair ``([B,512,16], [B,384,16])``.
+            regressors: ``[B,896,16]`` (frame b at index b; ``[1,896,16]`` is a batch of one), or
+                the two groups as a pair ``([B,512,16], [B,384,16])``; the dtypes of :meth:`run`.
             scores: ``[B,896,1]``, or the pair ``([B,512,1], [B,384,1])``.
             letterbox, resize, clip_to: as in :meth:`run`, each one value for every frame or a
                 sequence of B values, one per frame.
@@ -324,17 +364,18 @@ class Blazeface(_Family):
         count = _batch_size(method, groups(regressors, "regressors") + groups(scores, "scores"))
         mappings = _per_frame(method, count, _mapping, resize=(resize, False), letterbox=(letterbox, True),
                               clip_to=(clip_to, True))
-        return self._core.run_batch(regressors, scores, mappings, _threads(threads, count))
+        return self._core.run_batch(regressors, scores, mappings, _threads(threads, count),
+                                    _blazeface_dequant(dequant, regressors, scores))
 
 
 def blazeface(regressors: Any, scores: Any, model: str = "front", threshold: Optional[float] = None,
               nms_threshold: float = _BLAZE["nms_threshold"], *,
               letterbox: Optional[Tuple[float, float, float, float]] = None, resize: Optional[float] = None,
-              clip_to: Optional[Tuple[float, float]] = None) -> np.ndarray:
+              clip_to: Optional[Tuple[float, float]] = None, dequant: Optional[Mapping[str, Any]] = None) -> np.ndarray:
     """BlazeFace in one call: ``Blazeface(model, threshold, nms_threshold).run(...)``; see
     :class:`Blazeface`."""
     return Blazeface(model, threshold, nms_threshold).run(regressors, scores, letterbox=letterbox, resize=resize,
-                                                          clip_to=clip_to)
+                                                          clip_to=clip_to, dequant=dequant)
 
 
 class Yunet(_Family):
@@ -357,12 +398,13 @@ class Yunet(_Family):
 
     def run(self, loc: np.ndarray, conf: np.ndarray, iou: np.ndarray, input_size: Sequence[int] = (640, 640), *,
             letterbox: Optional[Tuple[float, float, float, float]] = None, resize: Optional[float] = None,
-            clip_to: Optional[Tuple[float, float]] = None) -> np.ndarray:
+            clip_to: Optional[Tuple[float, float]] = None, dequant: Optional[Mapping[str, Any]] = None) -> np.ndarray:
         """Post-processes one frame.
 
         Args:
-            loc, conf, iou: float32 ``[N,14]``, ``[N,2]``, ``[N,1]`` (or ``[1,N,C]``): the model's
-                outputs ``loc``, ``conf``, ``iou``; N = the prior count of ``input_size``.
+            loc, conf, iou: ``[N,14]``, ``[N,2]``, ``[N,1]`` (or ``[1,N,C]``): the model's
+                outputs ``loc``, ``conf``, ``iou``; N = the prior count of ``input_size``. float32,
+                float16, or int8 / uint8 with ``dequant={"conf": (scale, zero_point), ...}``.
             input_size: FaceDetectorYN's input size ``(width, height)``.
             letterbox, resize, clip_to: the package's mapping keywords, applied after NMS.
 
@@ -371,18 +413,19 @@ class Yunet(_Family):
             order (right eye, left eye, nose tip, right and left mouth corner), in its order.
         """
         width, height = _input_size(input_size)
-        return self._core.run(loc, conf, iou, width, height, *_mapping(resize, letterbox, clip_to))
+        return self._core.run(loc, conf, iou, width, height, *_mapping(resize, letterbox, clip_to),
+                              _dequant(dequant, _YUNET_HEADS))
 
     __call__ = run
 
     def run_batch(self, loc: np.ndarray, conf: np.ndarray, iou: np.ndarray, input_size: Sequence[int] = (640, 640),
                   *, letterbox: Any = None, resize: Any = None, clip_to: Any = None,
-                  threads: Optional[int] = 1) -> List[np.ndarray]:
+                  threads: Optional[int] = 1, dequant: Optional[Mapping[str, Any]] = None) -> List[np.ndarray]:
         """Post-processes B frames: element b of the list is :meth:`run` on frame b.
 
         Args:
-            loc, conf, iou: float32 ``[B,N,14]``, ``[B,N,2]``, ``[B,N,1]`` (frame b at index b;
-                ``[1,N,C]`` is a batch of one).
+            loc, conf, iou: ``[B,N,14]``, ``[B,N,2]``, ``[B,N,1]`` (frame b at index b;
+                ``[1,N,C]`` is a batch of one), of the dtypes of :meth:`run`.
             input_size: as in :meth:`run`, shared by every frame.
             letterbox, resize, clip_to: as in :meth:`run`, each one value for every frame or a
                 sequence of B values, one per frame.
@@ -398,13 +441,15 @@ class Yunet(_Family):
         count = _batch_size(method, [("loc", loc), ("conf", conf), ("iou", iou)])
         mappings = _per_frame(method, count, _mapping, resize=(resize, False), letterbox=(letterbox, True),
                               clip_to=(clip_to, True))
-        return self._core.run_batch(loc, conf, iou, width, height, mappings, _threads(threads, count))
+        return self._core.run_batch(loc, conf, iou, width, height, mappings, _threads(threads, count),
+                                    _dequant(dequant, _YUNET_HEADS))
 
 
 def yunet(loc: np.ndarray, conf: np.ndarray, iou: np.ndarray, input_size: Sequence[int] = (640, 640),
           threshold: float = _YUNET["threshold"], nms_threshold: float = _YUNET["nms_threshold"],
           top_k: Optional[int] = _YUNET["top_k"], *, letterbox: Optional[Tuple[float, float, float, float]] = None,
-          resize: Optional[float] = None, clip_to: Optional[Tuple[float, float]] = None) -> np.ndarray:
+          resize: Optional[float] = None, clip_to: Optional[Tuple[float, float]] = None,
+          dequant: Optional[Mapping[str, Any]] = None) -> np.ndarray:
     """YuNet in one call: ``Yunet(threshold, nms_threshold, top_k).run(...)``; see :class:`Yunet`."""
     return Yunet(threshold, nms_threshold, top_k).run(loc, conf, iou, input_size, letterbox=letterbox,
-                                                      resize=resize, clip_to=clip_to)
+                                                      resize=resize, clip_to=clip_to, dequant=dequant)
