@@ -66,6 +66,20 @@ FACEPOST_INLINE bool row_is_finite(const float* row) noexcept {
   return finite;
 }
 
+/// Copies one head row of `bytes` bytes (4 or 10 elements of 1, 2 or 4 bytes), each size a
+/// fixed-size copy the compiler inlines.
+FACEPOST_INLINE void copy_row_bytes(unsigned char* dst, const void* src, std::size_t bytes) noexcept {
+  switch (bytes) {
+    case 4: std::memcpy(dst, src, 4); return;
+    case 8: std::memcpy(dst, src, 8); return;
+    case 10: std::memcpy(dst, src, 10); return;
+    case 16: std::memcpy(dst, src, 16); return;
+    case 20: std::memcpy(dst, src, 20); return;
+    case 40: std::memcpy(dst, src, 40); return;
+    default: std::memcpy(dst, src, bytes); return;
+  }
+}
+
 /// Decodes the candidates `order[0..n)` (positions into cand_index / cand_score) and keeps the
 /// rows whose 15 values are all finite. Returns the number kept. float16 / int8 / uint8 heads
 /// are converted block by block, only the candidates' rows, into float32 tiles that the same
@@ -92,24 +106,39 @@ inline std::size_t decode_ranked(const HeadOutputs& heads, const float* priors, 
   // row is fetched from memory once.
   constexpr std::size_t kBlock = 64;
   alignas(64) float e[2 * kBlock];
-  alignas(64) float loc_tile[4 * kBlock], lm_tile[10 * kBlock];  // converted heads only
+  // Converted heads: the block's rows as float32 tiles. Contiguous ones are gathered in their
+  // own type first (a small memcpy per row), then converted in one vectorised pass.
+  alignas(64) float loc_tile[4 * kBlock], lm_tile[10 * kBlock];
+  alignas(64) unsigned char loc_raw[4 * kBlock * sizeof(float)], lm_raw[10 * kBlock * sizeof(float)];
+  const bool staged = converted && heads.loc.contiguous() && heads.landms.contiguous();
+  const std::size_t loc_bytes = 4 * element_size(heads.loc.type), lm_bytes = 10 * element_size(heads.landms.type);
   const float v1 = ctx.variance.size;
   for (std::size_t r0 = 0; r0 < n; r0 += kBlock) {
     const std::size_t nb = n - r0 < kBlock ? n - r0 : kBlock;
     for (std::size_t j = 0; j < nb; ++j) {
       if (r0 + j + kAhead < n) prefetch(r0 + j + kAhead);
       const std::size_t p = cand_index[order[r0 + j]];
-      if (converted) {
+      if (staged) {
+        copy_row_bytes(loc_raw + j * loc_bytes, heads.loc.element_address(p, 0), loc_bytes);
+        copy_row_bytes(lm_raw + j * lm_bytes, heads.landms.element_address(p, 0), lm_bytes);
+      } else if (converted) {
         for (std::size_t c = 0; c < 4; ++c) loc_tile[4 * j + c] = heads.loc(p, c);
         for (std::size_t c = 0; c < 10; ++c) lm_tile[10 * j + c] = heads.landms(p, c);
-        e[2 * j] = arith::mul(loc_tile[4 * j + 2], v1);
-        e[2 * j + 1] = arith::mul(loc_tile[4 * j + 3], v1);
       } else {
         const RowRef loc = row_ref(heads.loc, p);
         e[2 * j] = arith::mul(loc(2), v1);
         e[2 * j + 1] = arith::mul(loc(3), v1);
       }
     }
+    if (staged) {
+      convert_to_f32(loc_raw, heads.loc.type, heads.loc.dequant, 4 * nb, loc_tile);
+      convert_to_f32(lm_raw, heads.landms.type, heads.landms.dequant, 10 * nb, lm_tile);
+    }
+    if (converted)
+      for (std::size_t j = 0; j < nb; ++j) {
+        e[2 * j] = arith::mul(loc_tile[4 * j + 2], v1);
+        e[2 * j + 1] = arith::mul(loc_tile[4 * j + 3], v1);
+      }
     exp_batch(e, e, 2 * nb);
     for (std::size_t j = 0; j < nb; ++j) {
       const std::uint32_t c = order[r0 + j];
