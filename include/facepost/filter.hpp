@@ -19,28 +19,29 @@ namespace detail {
 /// Rows converted per step when a head is not float32: a [256, 2] conf tile is 2 KB, in L1.
 constexpr std::size_t kConvertTileRows = 256;
 
-/// Rows [r0, r0 + n) of `t` (any element type and layout) as contiguous float32 [n, cols].
+/// Columns [0, cols) of rows [r0, r0 + n) of `t` (any element type and layout) as contiguous
+/// float32 [n, cols].
 inline void load_rows_f32(const kernels::KernelTable& k, const TensorView& t, std::size_t r0, std::size_t n,
-                          float* tile) noexcept {
-  if (t.contiguous()) {
-    k.convert_to_f32(t.element_address(r0, 0), t.type, t.dequant, n * t.cols, tile);
+                          std::size_t cols, float* tile) noexcept {
+  if (t.contiguous() && t.cols == cols) {
+    k.convert_to_f32(t.element_address(r0, 0), t.type, t.dequant, n * cols, tile);
     return;
   }
   for (std::size_t i = 0; i < n; ++i)
-    for (std::size_t c = 0; c < t.cols; ++c) tile[i * t.cols + c] = t(r0 + i, c);
+    for (std::size_t c = 0; c < cols; ++c) tile[i * cols + c] = t(r0 + i, c);
 }
 
-/// Runs scan(tile, n, index, score), a float32 filter over contiguous rows, tile by tile over a
-/// float16 / int8 / uint8 view (at most kConvertTileRows x 2 columns): the elements are
+/// Runs scan(tile, n, index, score), a float32 filter over contiguous rows, tile by tile over
+/// the first `cols` (1 or 2) columns of a float16 / int8 / uint8 view: the elements are
 /// converted as they are scanned, never as a copy of the tensor. Row indices are the view's.
 template <class Scan>
-std::size_t filter_converted(const kernels::KernelTable& k, const TensorView& t, std::uint32_t* index, float* score,
-                             Scan&& scan) noexcept {
+std::size_t filter_converted(const kernels::KernelTable& k, const TensorView& t, std::size_t cols,
+                             std::uint32_t* index, float* score, Scan&& scan) noexcept {
   alignas(64) float tile[2 * kConvertTileRows];
   std::size_t n = 0;
   for (std::size_t r0 = 0; r0 < t.rows; r0 += kConvertTileRows) {
     const std::size_t nb = t.rows - r0 < kConvertTileRows ? t.rows - r0 : kConvertTileRows;
-    load_rows_f32(k, t, r0, nb, tile);
+    load_rows_f32(k, t, r0, nb, cols, tile);
     const std::size_t found = scan(static_cast<const float*>(tile), nb, index + n, score + n);
     for (std::size_t i = n; i < n + found; ++i) index[i] += static_cast<std::uint32_t>(r0);
     n += found;
@@ -59,7 +60,7 @@ std::size_t filter_converted(const kernels::KernelTable& k, const TensorView& t,
 inline std::size_t filter_scores(const kernels::KernelTable& k, const TensorView& conf, float threshold,
                                  ScoreFormat format, std::uint32_t* index, float* score) noexcept {
   if (!conf.is_float32()) {
-    return detail::filter_converted(k, conf, index, score,
+    return detail::filter_converted(k, conf, 2, index, score,
                                     [&](const float* tile, std::size_t n, std::uint32_t* idx, float* sc) {
                                       return filter_scores(k, TensorView(tile, n, 2), threshold, format, idx, sc);
                                     });
@@ -92,7 +93,7 @@ inline std::size_t filter_scores(const kernels::KernelTable& k, const TensorView
 inline std::size_t filter_column_at_least(const kernels::KernelTable& k, const TensorView& column, float threshold,
                                           std::uint32_t* index, float* score) noexcept {
   if (!column.is_float32()) {
-    return detail::filter_converted(k, column, index, score,
+    return detail::filter_converted(k, column, 1, index, score,
                                     [&](const float* tile, std::size_t n, std::uint32_t* idx, float* sc) {
                                       return k.filter_column_at_least(tile, n, threshold, idx, sc);
                                     });
