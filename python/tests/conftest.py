@@ -9,6 +9,8 @@ import json
 import os
 import pathlib
 import sys
+import threading
+import time
 
 import numpy as np
 
@@ -106,3 +108,38 @@ def letterbox(image, size):
     canvas[py:py + nh, px:px + nw] = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_LINEAR)
     blob = (canvas - mean).transpose(2, 0, 1)[None].copy()
     return blob, lb
+
+
+def assert_gil_released(make_call, sizes, what):
+    """A Python thread records timestamps while one long call runs. Holding the GIL, no timestamp
+    could fall inside the call; released, the thread keeps running in its middle. make_call(size)
+    gives the call; sizes grow until one call is long enough to tell (a faster build or machine
+    shortens it)."""
+    for size in sizes:
+        call = make_call(size)
+        call()  # priors and buffers built outside the measured call
+        t0 = time.perf_counter()
+        call()
+        if time.perf_counter() - t0 > 0.15:
+            break
+    stamps, stop = [], threading.Event()
+
+    def record():
+        while not stop.is_set():
+            stamps.append(time.perf_counter())
+            time.sleep(0.001)
+
+    recorder = threading.Thread(target=record)
+    recorder.start()
+    try:
+        time.sleep(0.02)
+        t0 = time.perf_counter()
+        call()
+        t1 = time.perf_counter()
+    finally:
+        stop.set()
+        recorder.join()
+    margin = 0.2 * (t1 - t0)
+    inside = [t for t in stamps if t0 + margin < t < t1 - margin]
+    assert t1 - t0 > 0.05, f"call too short ({t1 - t0:.3f} s) to tell"
+    assert inside, f"no Python thread ran during a {1e3 * (t1 - t0):.0f} ms {what}: the GIL was held"

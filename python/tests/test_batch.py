@@ -1,15 +1,13 @@
 """run_batch of Postprocessor and of each family's class: [B,N,C] heads, one mapping for every frame
 or one per frame, threads; each result identical to the single-frame call on that frame."""
 import json
-import threading
-import time
 
 import numpy as np
 import pytest
 
 import facepost
-from conftest import (DATA, FIXTURES, anchor_kwargs, assert_matches_golden, fixture, golden, input_size,
-                      params_kwargs)
+from conftest import (DATA, FIXTURES, anchor_kwargs, assert_gil_released, assert_matches_golden, fixture, golden,
+                      input_size, params_kwargs)
 
 FAMILIES = DATA / "families"
 THREADS = (1, 2, 5)  # the batches have 3 frames: 5 threads is clamped to one per frame
@@ -419,35 +417,7 @@ def long_batches():
 
 @pytest.mark.parametrize("name", ["Postprocessor", "Yolov5Face"])
 def test_other_python_threads_run_during_run_batch(name):
-    """As test_threads.py's test for run: a Python thread records timestamps while one long
-    run_batch runs (threads=1: the calling thread is the only one computing). Holding the GIL, no
-    timestamp could fall inside the call; released, the thread keeps running in its middle."""
+    """As test_threads.py's test for run, with threads=1: the calling thread is the only one
+    computing, and another Python thread keeps running (conftest.assert_gil_released)."""
     make, sides = long_batches()[name]
-    for side in sides:  # the frames grow until one call is long enough to tell
-        call = make(side)
-        call()  # priors and buffers built outside the measured call
-        t0 = time.perf_counter()
-        call()
-        if time.perf_counter() - t0 > 0.15:
-            break
-    stamps, stop = [], threading.Event()
-
-    def record():
-        while not stop.is_set():
-            stamps.append(time.perf_counter())
-            time.sleep(0.001)
-
-    recorder = threading.Thread(target=record)
-    recorder.start()
-    try:
-        time.sleep(0.02)
-        t0 = time.perf_counter()
-        call()
-        t1 = time.perf_counter()
-    finally:
-        stop.set()
-        recorder.join()
-    margin = 0.2 * (t1 - t0)
-    inside = [t for t in stamps if t0 + margin < t < t1 - margin]
-    assert t1 - t0 > 0.05, f"call too short ({t1 - t0:.3f} s) to tell"
-    assert inside, f"no Python thread ran during a {1e3 * (t1 - t0):.0f} ms {name}.run_batch: the GIL was held"
+    assert_gil_released(make, sides, f"{name}.run_batch")

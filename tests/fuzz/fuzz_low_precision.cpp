@@ -21,6 +21,7 @@
 
 #include "facepost/facepost.hpp"
 #include "fuzz_check.hpp"
+#include "support/low_precision.hpp"
 
 namespace {
 
@@ -31,15 +32,6 @@ using facepost::TensorView;
 
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 constexpr float kInf = std::numeric_limits<float>::infinity();
-
-/// binary16 by its definition (not facepost's bit manipulation).
-float half_by_definition(std::uint16_t h) {
-  const int e = (h >> 10) & 0x1f, m = h & 0x3ff;
-  const double sign = (h & 0x8000) ? -1.0 : 1.0;
-  if (e == 0x1f) return m ? kNaN : float(sign * kInf);
-  if (e == 0) return float(sign * std::ldexp(double(m), -24));
-  return float(sign * std::ldexp(double(1024 + m), e - 25));
-}
 
 struct Head {
   Head(const char* n, std::size_t r, std::size_t c) : name(n), rows(r), cols(c) {}
@@ -95,7 +87,7 @@ void decode_head(fuzz::ByteReader& in, Head& h, int layout) {
         case ElementType::float16: {
           std::uint16_t b;
           std::memcpy(&b, p, 2);
-          v = half_by_definition(b);
+          v = lowp::f16_by_definition(b);
           break;
         }
         case ElementType::int8: v = float(int(static_cast<std::int8_t>(*p)) - h.dequant.zero_point) * h.dequant.scale; break;

@@ -5,12 +5,23 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <type_traits>
 #include <vector>
 
 #include "facepost/tensor.hpp"
 
 namespace lowp {
+
+/// binary16 by its definition, (-1)^s * 2^(e-15) * 1.m or 2^-14 * 0.m for e = 0 (not facepost's
+/// bit manipulation): the reference the conversions are checked against.
+inline float f16_by_definition(std::uint16_t h) {
+  const int e = (h >> 10) & 0x1f, m = h & 0x3ff;
+  const double sign = (h & 0x8000) ? -1.0 : 1.0;
+  if (e == 0x1f) return m ? std::numeric_limits<float>::quiet_NaN() : float(sign * HUGE_VAL);
+  if (e == 0) return float(sign * std::ldexp(double(m), -24));
+  return float(sign * std::ldexp(double(1024 + m), e - 25));
+}
 
 /// float32 to IEEE binary16, round to nearest, ties to even (NaN stays a quiet NaN).
 inline std::uint16_t to_f16(float f) {

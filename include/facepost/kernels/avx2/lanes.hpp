@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 
 #include "facepost/kernels/scalar/lanes.hpp"  // the shared headers, and the reference kernels
 
@@ -149,12 +150,10 @@ FACEPOST_INLINE F load_f16(const std::uint16_t* p) noexcept {
 #endif
 }
 /// Eight int8 / uint8 values q as float32(q - zero_point).
-FACEPOST_INLINE F load_q8(const std::int8_t* p, std::int32_t zero_point) noexcept {
-  const __m256i q = _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
-  return F(_mm256_cvtepi32_ps(_mm256_sub_epi32(q, _mm256_set1_epi32(zero_point))));
-}
-FACEPOST_INLINE F load_q8(const std::uint8_t* p, std::int32_t zero_point) noexcept {
-  const __m256i q = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)));
+template <class Q>
+FACEPOST_INLINE F load_q8(const Q* p, std::int32_t zero_point) noexcept {
+  const __m128i b = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p));
+  const __m256i q = std::is_signed<Q>::value ? _mm256_cvtepi8_epi32(b) : _mm256_cvtepu8_epi32(b);
   return F(_mm256_cvtepi32_ps(_mm256_sub_epi32(q, _mm256_set1_epi32(zero_point))));
 }
 /// Lanes [r0 r1 r4 r5 | r2 r3 r6 r7] (a shuffle of two row vectors) back in row order.

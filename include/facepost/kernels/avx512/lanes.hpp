@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 #include <limits>
 
 #include "facepost/kernels/scalar/lanes.hpp"  // the shared headers, and the reference kernels
@@ -120,12 +121,10 @@ FACEPOST_INLINE F load_f16(const std::uint16_t* p) noexcept {
   return F(_mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))));
 }
 /// Sixteen int8 / uint8 values q as float32(q - zero_point).
-FACEPOST_INLINE F load_q8(const std::int8_t* p, std::int32_t zero_point) noexcept {
-  const __m512i q = _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-  return F(_mm512_cvtepi32_ps(_mm512_sub_epi32(q, _mm512_set1_epi32(zero_point))));
-}
-FACEPOST_INLINE F load_q8(const std::uint8_t* p, std::int32_t zero_point) noexcept {
-  const __m512i q = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+template <class Q>
+FACEPOST_INLINE F load_q8(const Q* p, std::int32_t zero_point) noexcept {
+  const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m512i q = std::is_signed<Q>::value ? _mm512_cvtepi8_epi32(b) : _mm512_cvtepu8_epi32(b);
   return F(_mm512_cvtepi32_ps(_mm512_sub_epi32(q, _mm512_set1_epi32(zero_point))));
 }
 /// Sixteen [., 2] rows de-interleaved into their two columns.
